@@ -1,0 +1,28 @@
+# risk: natural-hazard risk survey and assessment, one DAG from survey files to zoning maps.
+# Run `make run` (see README) or `snakemake --cores 2 --profile profiles/local [--configfile my.yaml]`.
+from risk.config import validate_config
+
+
+if not config:
+
+    configfile: "configs/config.yaml"
+
+
+validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/grid.smk"
+include: "workflow/rules/survey.smk"
+include: "workflow/rules/indicators.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/zoning.smk"
+include: "workflow/rules/capacity.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

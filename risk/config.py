@@ -1,0 +1,110 @@
+"""Load and validate the run configuration against its JSON Schema.
+
+The schema (``workflow/schemas/config.schema.yaml``) gives every key a description and a
+default; :func:`validate_config` fills the defaults in place and turns the first violations into
+one message that names the key (``survey.sources[2].category``), the value found and what was
+expected, so an analyst can fix a config without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration does not match the schema; the message names the key."""
+
+
+def load_yaml(path) -> dict:
+    """Read a YAML file (UTF-8)."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _with_defaults(validator_class):
+    validate_props = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if isinstance(sub, Mapping) and "default" in sub and prop not in instance:
+                    instance[prop] = _copy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value):
+    import copy
+
+    return copy.deepcopy(value)
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def key_path(error: jsonschema.ValidationError) -> str:
+    """Render an error's location as ``a.b[2].c`` (``<root>`` for the top level)."""
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = key_path(error)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        where = f"{where}.{missing}" if where != "<root>" else missing
+        return f"{where}: required key is missing"
+    if error.validator == "additionalProperties":
+        return f"{where}: {error.message} (check the spelling against the schema)"
+    expected = error.schema.get("description", "")
+    found = repr(error.instance)
+    if len(found) > 80:
+        found = found[:77] + "..."
+    msg = f"{where}: {found} is not valid: {error.message}"
+    if expected:
+        msg += f". Expected: {expected}"
+    return msg
+
+
+def validate_config(config: dict, schema_path) -> dict:
+    """Validate ``config`` in place (filling defaults) and return it.
+
+    Raises
+    ------
+    ConfigError
+        With one line per problem, each naming the key, e.g.
+        ``grid.resolution: -30 is not valid: -30 is less than or equal to the minimum of 0``.
+    """
+    schema = load_yaml(schema_path)
+    validator = _Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        lines = [_describe(e) for e in _best(errors)]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(lines)))
+    return config
+
+
+def _best(errors):
+    # For oneOf/anyOf failures show the most relevant sub-error instead of the whole blob.
+    out = []
+    for e in errors:
+        if e.context:
+            out.append(jsonschema.exceptions.best_match(e.context))
+        else:
+            out.append(e)
+    return out
+
+
+def load_config(path, schema_path) -> dict:
+    """Read and validate a config file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    return validate_config(load_yaml(path), schema_path)

@@ -1,0 +1,208 @@
+"""Cut a continuous index (0-1) into five risk zones, and describe the zones for QGIS.
+
+Zones follow the outputs contract: 1 = 低 Low, 2 = 较低 Moderately low, 3 = 中 Medium,
+4 = 较高 Moderately high, 5 = 高 High, 0 = nodata (outside the study area). Class breaks come
+from mapclassify (natural breaks are drawn on a systematic sample of cells: Fisher-Jenks is
+quadratic in the number of values) or from fixed thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from xml.sax.saxutils import quoteattr
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+METHODS = ("natural_breaks", "quantiles", "equal_interval", "std_mean", "fixed")
+
+ZONE_LABELS = {
+    1: ("低", "Low"),
+    2: ("较低", "Moderately low"),
+    3: ("中", "Medium"),
+    4: ("较高", "Moderately high"),
+    5: ("高", "High"),
+}
+ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
+    1: (26, 150, 65, 255),
+    2: (166, 217, 106, 255),
+    3: (255, 255, 191, 255),
+    4: (253, 174, 97, 255),
+    5: (215, 25, 28, 255),
+}
+
+
+def systematic_sample(arr: xr.DataArray, n: int) -> np.ndarray:
+    """Finite values of a regular sub-grid of about ``n`` cells (cheap on Dask: a strided slice)."""
+    total = int(np.prod(arr.shape))
+    step = max(1, int(math.floor(math.sqrt(total / max(n, 1)))))
+    sub = arr.data[::step, ::step]
+    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
+    vals = np.asarray(vals, dtype="f8").ravel()
+    return vals[np.isfinite(vals)]
+
+
+def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
+                 thresholds=None) -> np.ndarray:
+    """Upper bounds of zones 1..k-1 (``k - 1`` increasing numbers).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Finite sample of the index.
+    method : str
+        One of ``natural_breaks``, ``quantiles``, ``equal_interval``, ``std_mean``
+        (mean ± 0.5 and 1.5 standard deviations), ``fixed``.
+    thresholds : sequence of float, optional
+        The ``k - 1`` upper bounds for ``fixed``.
+
+    Examples
+    --------
+    >>> class_breaks(np.arange(100.0), "quantiles").round(1).tolist()
+    [19.8, 39.6, 59.4, 79.2]
+    """
+    import mapclassify
+
+    if method not in METHODS:
+        raise ValueError(f"zoning.method: {method!r} is not one of {', '.join(METHODS)}")
+    if method == "fixed":
+        b = np.asarray(thresholds, dtype="f8")
+        if b.shape != (k - 1,) or np.any(np.diff(b) <= 0):
+            raise ValueError(f"zoning.thresholds: expected {k - 1} increasing numbers, got {thresholds!r}")
+        return b
+    values = np.asarray(values, dtype="f8")
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("cannot draw class breaks: the index has no finite value")
+    if np.unique(values).size < k:
+        # Degenerate input (constant index): fall back to evenly spaced bounds over [min, max + eps].
+        lo, hi = float(values.min()), float(values.max())
+        return np.linspace(lo, hi + 1e-9, k + 1)[1:-1]
+    if method == "natural_breaks":
+        clf = mapclassify.FisherJenks(values, k=k)
+    elif method == "quantiles":
+        clf = mapclassify.Quantiles(values, k=k)
+    elif method == "equal_interval":
+        clf = mapclassify.EqualInterval(values, k=k)
+    else:
+        clf = mapclassify.StdMean(values, multiples=[-1.5, -0.5, 0.5, 1.5])
+    b = np.asarray(clf.bins[:-1], dtype="f8")
+    if b.size != k - 1:  # StdMean may collapse classes on skewed data
+        b = np.interp(np.linspace(0, 1, k + 1)[1:-1], np.linspace(0, 1, b.size + 2), np.r_[values.min(), b,
+                      values.max()])
+    return np.maximum.accumulate(b)
+
+
+def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
+    """Zone numbers (uint8, 1..len(breaks)+1) of each cell; 0 where the index is NaN.
+
+    A value equal to a break falls in the lower zone (breaks are inclusive upper bounds).
+    Works on numpy- and Dask-backed arrays alike.
+    """
+    b = np.asarray(breaks, dtype="f8")
+
+    def _zone(x):
+        z = np.searchsorted(b, x, side="left").astype("uint8") + 1
+        return np.where(np.isfinite(x), z, 0).astype("uint8")
+
+    data = arr.data
+    out = data.map_blocks(_zone, dtype="uint8") if isinstance(data, da.Array) else _zone(np.asarray(data))
+    res = arr.copy(data=out)
+    res.attrs = {**arr.attrs, "breaks": b.tolist()}
+    return res
+
+
+def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:
+    """GeoTIFF metadata recording the method and the breaks (and the labels) of a zoning raster."""
+    tags = {
+        "HAZARD": hazard,
+        "ZONING_METHOD": method,
+        "ZONING_BREAKS": json.dumps([round(float(x), 6) for x in breaks]),
+        "ZONING_RULE": "zone k holds values in (break[k-1], break[k]]; zone 1 <= break[0]; 0 = nodata",
+        "SOURCE_INDEX": source,
+    }
+    for k, (zh, en) in ZONE_LABELS.items():
+        tags[f"CLASS_{k}"] = f"{zh} {en}"
+    return tags
+
+
+def band_description(hazard: str) -> str:
+    """Bilingual band description of a zoning raster."""
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
+    return f"{zh}风险区划 {en} risk zone (1 低 Low … 5 高 High, 0 nodata)"
+
+
+def zoning_qml(title: str = "") -> str:
+    """A QGIS style (``.qml``) that shows zones 1-5 with their Chinese and English labels.
+
+    QGIS loads ``<name>.qml`` automatically when it opens ``<name>.tif``.
+    """
+    entries = "\n".join(
+        f'        <paletteEntry value="{k}" alpha="255" color="#{r:02x}{g:02x}{b:02x}" '
+        f"label={quoteattr(f'{k} {zh} {en}')}/>"
+        for k, (zh, en) in ZONE_LABELS.items()
+        for (r, g, b, _a) in [ZONE_COLORS[k]]
+    )
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Rendering">
+  <!-- {title} -->
+  <pipe>
+    <provider>
+      <resampling enabled="false" maxOversampling="2" zoomedInResamplingMethod="nearestNeighbour" zoomedOutResamplingMethod="nearestNeighbour"/>
+    </provider>
+    <rasterrenderer type="paletted" band="1" opacity="1" alphaBand="-1" nodataColor="">
+      <rasterTransparency/>
+      <minMaxOrigin>
+        <limits>None</limits>
+        <extent>WholeRaster</extent>
+        <statAccuracy>Estimated</statAccuracy>
+        <cumulativeCutLower>0.02</cumulativeCutLower>
+        <cumulativeCutUpper>0.98</cumulativeCutUpper>
+        <stdDevFactor>2</stdDevFactor>
+      </minMaxOrigin>
+      <colorPalette>
+{entries}
+      </colorPalette>
+    </rasterrenderer>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation saturation="0" colorizeOn="0" grayscaleMode="0" invertColors="0"/>
+    <rasterresampler maxOversample="2"/>
+    <resamplingStage>resamplingFilter</resamplingStage>
+  </pipe>
+  <blendMode>0</blendMode>
+</qgis>
+"""
+
+
+def index_qml(title: str = "", vmin: float = 0.0, vmax: float = 1.0) -> str:
+    """A QGIS style for a continuous 0-1 index: a green-yellow-red pseudocolour ramp."""
+    stops = [(0.0, ZONE_COLORS[1]), (0.25, ZONE_COLORS[2]), (0.5, ZONE_COLORS[3]), (0.75, ZONE_COLORS[4]),
+             (1.0, ZONE_COLORS[5])]
+    items = "\n".join(
+        f'            <item alpha="255" value="{vmin + f * (vmax - vmin):.4f}" '
+        f'color="#{c[0]:02x}{c[1]:02x}{c[2]:02x}" label="{vmin + f * (vmax - vmin):.2f}"/>'
+        for f, c in stops
+    )
+    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology|Rendering">
+  <!-- {title} -->
+  <pipe>
+    <rasterrenderer type="singlebandpseudocolor" band="1" opacity="1" alphaBand="-1" classificationMin="{vmin}" classificationMax="{vmax}" nodataColor="">
+      <rasterTransparency/>
+      <rastershader>
+        <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" minimumValue="{vmin}" maximumValue="{vmax}">
+{items}
+        </colorrampshader>
+      </rastershader>
+    </rasterrenderer>
+    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
+    <huesaturation saturation="0" colorizeOn="0" grayscaleMode="0" invertColors="0"/>
+    <rasterresampler maxOversample="2"/>
+  </pipe>
+  <blendMode>0</blendMode>
+</qgis>
+"""

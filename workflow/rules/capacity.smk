@@ -1,0 +1,1 @@
+# Rules for the capacity stage (filled in by its issue).

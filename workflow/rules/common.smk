@@ -1,0 +1,65 @@
+# Helpers shared by every rule file: result paths and input functions (no lambdas in rules).
+from pathlib import Path
+
+from risk import HAZARDS
+
+RESULTS = Path(config["results_dir"])
+LOGS = RESULTS / "logs"
+BENCH = RESULTS / "benchmarks"
+
+
+def res(*parts):
+    """A path under the results folder, as a string."""
+    return str(RESULTS.joinpath(*parts))
+
+
+def dask_params():
+    return config["dask"]
+
+
+def input_path(key):
+    """Path of a configured input; a clear error if a stage needs it and it is not configured."""
+    value = config["inputs"].get(key)
+    if not value:
+        raise ValueError(f"inputs.{key}: not configured, but a requested output needs it")
+    return value
+
+
+def event_path(hazard):
+    value = config["inputs"].get("events", {}).get(hazard)
+    if not value:
+        raise ValueError(f"inputs.events.{hazard}: not configured, but training the {hazard} model needs it")
+    return value
+
+
+def has_inputs():
+    return bool(config["inputs"].get("dem"))
+
+
+def survey_source_paths():
+    return [s["path"] for s in config["survey"]["sources"]]
+
+
+def demo_outputs():
+    """Every configured input file that the demo rule writes (those under demo.out)."""
+    if not config["demo"]["enabled"]:
+        return []
+    out = Path(config["demo"]["out"])
+    paths = [v for k, v in config["inputs"].items() if k != "events" and v]
+    paths += list(config["inputs"].get("events", {}).values())
+    paths += survey_source_paths()
+    return sorted({p for p in paths if Path(p).is_relative_to(out)})
+
+
+STAGE_OUTPUTS = []
+"""Each stage's rule file appends the outputs it contributes to the default target."""
+
+ZONED = list(HAZARDS) + ["multi_hazard"]
+
+
+def all_outputs():
+    """The default target: everything the configured inputs allow."""
+    outs = [res("survey", "survey.gpkg"), res("survey", "ingest_report.csv")]
+    if has_inputs():
+        outs += STAGE_OUTPUTS
+    return outs

@@ -1,0 +1,26 @@
+# The one analysis grid of the run, and the AOI mask on it.
+
+
+rule build_grid:
+    message:
+        "Deriving the analysis grid ({params.crs}, {params.resolution} m) from {input.aoi}"
+    input:
+        aoi=config["aoi"],
+    output:
+        grid=res("grid", "grid.json"),
+        mask=res("grid", "aoi_mask.tif"),
+    params:
+        crs=config["grid"]["crs"],
+        resolution=config["grid"]["resolution"],
+        chunk_size=config["grid"]["chunk_size"],
+        pad_cells=config["grid"]["pad_cells"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "build_grid.log"),
+    benchmark:
+        str(BENCH / "build_grid.tsv")
+    threads: 2
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/build_grid.py"

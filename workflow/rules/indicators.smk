@@ -1,0 +1,1 @@
+# Rules for the indicators stage (filled in by its issue).

@@ -1,0 +1,1 @@
+# Rules for the models stage (filled in by its issue).

@@ -1,0 +1,1 @@
+# Rules for the report stage (filled in by its issue).

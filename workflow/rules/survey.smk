@@ -1,0 +1,27 @@
+# The disaster-prevention database: survey files in, one layer per category plus `rejected` out.
+
+
+rule ingest_survey:
+    message:
+        "Ingesting {params.n} survey file(s) into {output.gpkg}"
+    input:
+        sources=survey_source_paths(),
+        aoi=config["aoi"],
+    output:
+        gpkg=res("survey", "survey.gpkg"),
+        report=res("survey", "ingest_report.csv"),
+    params:
+        sources=config["survey"]["sources"],
+        n=len(config["survey"]["sources"]),
+        crs=config["grid"]["crs"],
+        tolerance_m=config["survey"]["aoi_tolerance_m"],
+        root=".",
+    log:
+        str(LOGS / "ingest_survey.log"),
+    benchmark:
+        str(BENCH / "ingest_survey.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/ingest_survey.py"
