@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import dask.array as da
@@ -143,7 +144,7 @@ class Grid:
 
     def block_transform(self, row_off: int, col_off: int) -> Affine:
         """Transform of a block whose upper-left cell is (row_off, col_off)."""
-        return self.transform * Affine.translation(col_off, row_off)
+        return self.transform @ Affine.translation(col_off, row_off)
 
     # -- arrays -------------------------------------------------------------------------------
     def like(self, data, name: str | None = None, attrs: dict | None = None) -> xr.DataArray:
@@ -194,6 +195,7 @@ class Grid:
         Each block only sees the geometries whose bounding box meets it, so memory is bounded by
         one block plus the geometry list.
         """
+        from rasterio.errors import NotGeoreferencedWarning
         from rasterio.features import rasterize
         from shapely import STRtree, box
 
@@ -212,8 +214,11 @@ class Grid:
                 return out
             idx = np.sort(idx)
             shapes = [(g, v) for g, v in zip(geoms[idx], vals[idx], strict=True)]
-            return rasterize(shapes, out_shape=(nr, nc), transform=t, fill=fill, dtype=dtype,
-                             all_touched=all_touched)
+            with warnings.catch_warnings():
+                # rasterio's in-memory scratch dataset warns that it has no transform: harmless.
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                return rasterize(shapes, out_shape=(nr, nc), transform=t, fill=fill, dtype=dtype,
+                                 all_touched=all_touched)
 
         if not dask:
             return self.like(burn(0, 0, self.height, self.width), name=name)

@@ -104,7 +104,9 @@ def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
     b = np.asarray(breaks, dtype="f8")
 
     def _zone(x):
-        z = np.searchsorted(b, x, side="left").astype("uint8") + 1
+        # Compare in the data's precision: a float32 0.4 must equal a 0.4 break.
+        bb = b.astype(x.dtype) if x.dtype.kind == "f" else b
+        z = np.searchsorted(bb, x, side="left").astype("uint8") + 1
         return np.where(np.isfinite(x), z, 0).astype("uint8")
 
     data = arr.data

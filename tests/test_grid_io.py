@@ -1,0 +1,113 @@
+"""The analysis grid and the raster/vector I/O: alignment, block reading, atomic writes."""
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+from shapely.geometry import Point, box
+
+from risk import io
+from risk.grid import Grid
+
+
+def test_grid_snaps_outward_to_whole_cells():
+    g = Grid.from_bounds((100.5, 200.2, 190.1, 260.0), "EPSG:4549", 30, chunk=8)
+    xmin, ymin, xmax, ymax = g.bounds
+    assert xmin <= 100.5 and ymin <= 200.2 and xmax >= 190.1 and ymax >= 260.0
+    assert xmin % 30 == 0 and ymax % 30 == 0
+    assert g.shape == (3, 4)
+    assert Grid.from_json(g.to_json()) == g
+
+
+def test_grid_rejects_bad_resolution():
+    with pytest.raises(ValueError, match="resolution"):
+        Grid.from_bounds((0, 0, 10, 10), "EPSG:4549", 0)
+
+
+def test_rowcol_roundtrip(small_grid):
+    rows, cols = small_grid.rowcol(small_grid.x[[0, 5, 79]], small_grid.y[[0, 7, 59]])
+    assert rows.tolist() == [0, 7, 59] and cols.tolist() == [0, 5, 79]
+
+
+def test_rasterize_dask_equals_numpy(small_grid):
+    geoms = [box(500_100, 4_500_100, 501_000, 4_501_000), Point(502_000, 4_501_500).buffer(200)]
+    a = small_grid.rasterize(geoms, [1, 2], dask=False).values
+    for chunk in (16, 23):
+        b = small_grid.with_chunk(chunk).rasterize(geoms, [1, 2], dask=True).compute().values
+        np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) == {0, 1, 2}
+
+
+def test_write_then_read_on_grid_roundtrip(tmp_path, small_grid):
+    x, y = small_grid.coordinates()
+    arr = ((x - x.min()) / 100.0).astype("float32")
+    path = tmp_path / "a.tif"
+    io.write_raster(arr, path, small_grid)
+    back = io.read_raster_on_grid(path, small_grid.with_chunk(23), resampling="nearest").compute()
+    np.testing.assert_allclose(back.values, arr.values)
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 4549 and src.profile["tiled"] and src.compression.name == "deflate"
+
+
+def test_read_on_grid_warps_a_lonlat_raster(tmp_path, small_grid):
+    # A coarse EPSG:4326 raster covering the grid: values read back must be its constant value.
+    from rasterio.transform import from_bounds
+    from rasterio.warp import transform_bounds
+
+    w, s, e, n = transform_bounds(small_grid.crs, "EPSG:4326", *small_grid.bounds)
+    path = tmp_path / "ll.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_bounds(w - 0.05, s - 0.05, e + 0.05, n + 0.05, 10, 10),
+                       nodata=-9999) as dst:
+        dst.write(np.full((1, 10, 10), 7.5, dtype="float32"))
+    a = io.read_raster_on_grid(path, small_grid, resampling="bilinear").compute().values
+    assert np.allclose(a, 7.5)
+
+
+def test_nodata_becomes_nan(tmp_path, small_grid):
+    data = np.ones(small_grid.shape, dtype="float32")
+    data[:10] = -9999
+    path = tmp_path / "nd.tif"
+    io.write_raster(data, path, small_grid, nodata=-9999)
+    back = io.read_raster_on_grid(path, small_grid, resampling="nearest").compute().values
+    assert np.isnan(back[:10]).all() and (back[10:] == 1).all()
+
+
+def test_writes_are_atomic_and_reproducible(tmp_path, small_grid):
+    arr = small_grid.full(3.0, dask=True)
+    p = tmp_path / "x.tif"
+    io.write_raster(arr, p, small_grid)
+    h1 = hashlib.sha256(p.read_bytes()).hexdigest()
+    io.write_raster(arr, p, small_grid)
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == h1
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["x.tif"]  # no temporary left behind
+
+    class Boom(Exception):
+        pass
+
+    bad = small_grid.full(1.0, dask=True).data.map_blocks(lambda b: (_ for _ in ()).throw(Boom()),
+                                                          dtype="float32")
+    with pytest.raises(Boom):
+        io.write_raster(bad, p, small_grid)
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == h1  # the old file survives a failed write
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["x.tif"]
+
+
+def test_geopackage_bytes_are_reproducible(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["甲", "乙"]}, geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:4549")
+    p = tmp_path / "a.gpkg"
+    io.write_layers({"pts": gdf, "rejected": gdf.iloc[:0]}, p)
+    h1 = hashlib.sha256(p.read_bytes()).hexdigest()
+    io.write_layers({"pts": gdf, "rejected": gdf.iloc[:0]}, p)
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == h1
+    assert gpd.list_layers(p)["name"].tolist() == ["pts", "rejected"]
+
+
+def test_aoi_mask_matches_polygon_area(small_grid):
+    poly = box(500_300, 4_500_300, 501_800, 4_501_500)
+    aoi = gpd.GeoDataFrame(geometry=[poly], crs="EPSG:4549")
+    m = io.aoi_mask(aoi, small_grid).compute().values
+    assert m.sum() * small_grid.cell_area == pytest.approx(poly.area, rel=0.05)
+    np.testing.assert_array_equal(m, io.aoi_mask(aoi, small_grid, dask_=False).values)
