@@ -25,4 +25,5 @@ include: "workflow/rules/report.smk"
 rule all:
     input:
         all_outputs(),
+        res("manifest.json"),
     default_target: True

@@ -17,19 +17,21 @@ def dask_params():
     return config["dask"]
 
 
+def _unset(key):
+    # Rules are parsed even when a survey-only config leaves `inputs` empty. An unset input becomes
+    # this path, which exists nowhere: only if a requested output needs it does Snakemake stop, with
+    # "Missing input files ... affected files: <config key inputs.dem is not set>".
+    return f"<config key {key} is not set>"
+
+
 def input_path(key):
-    """Path of a configured input; a clear error if a stage needs it and it is not configured."""
-    value = config["inputs"].get(key)
-    if not value:
-        raise ValueError(f"inputs.{key}: not configured, but a requested output needs it")
-    return value
+    """Path of a configured input (a self-explaining missing path when it is not configured)."""
+    return config["inputs"].get(key) or _unset(f"inputs.{key}")
 
 
 def event_path(hazard):
-    value = config["inputs"].get("events", {}).get(hazard)
-    if not value:
-        raise ValueError(f"inputs.events.{hazard}: not configured, but training the {hazard} model needs it")
-    return value
+    """Training events of a hazard (a self-explaining missing path when not configured)."""
+    return config["inputs"].get("events", {}).get(hazard) or _unset(f"inputs.events.{hazard}")
 
 
 def has_inputs():

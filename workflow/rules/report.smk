@@ -1,1 +1,56 @@
-# Rules for the report stage (filled in by its issue).
+# Maps for the report, and the run's provenance manifest.
+
+
+rule zoning_map:
+    message:
+        "Drawing the {wildcards.zoned} zoning map"
+    input:
+        zones=res("zoning", "{zoned}.tif"),
+        townships=input_path("townships"),
+    output:
+        png=report(
+            res("figures", "zoning_{zoned}.png"),
+            caption="../report/zoning_map.rst",
+            category="Risk zoning 风险区划",
+            labels={"hazard": "{zoned}"},
+        ),
+    params:
+        area_name=config["area_name"],
+    log:
+        str(LOGS / "zoning_map_{zoned}.log"),
+    benchmark:
+        str(BENCH / "zoning_map_{zoned}.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/zoning_map.py"
+
+
+STAGE_OUTPUTS.extend(expand(res("figures", "zoning_{zoned}.png"), zoned=ZONED))
+
+
+def provenance_inputs():
+    paths = [config["aoi"], *survey_source_paths()]
+    paths += [v for k, v in config["inputs"].items() if k != "events" and v]
+    paths += list(config["inputs"].get("events", {}).values())
+    return paths
+
+
+rule manifest:
+    message:
+        "Writing the provenance manifest"
+    input:
+        outputs=all_outputs(),
+        inputs=provenance_inputs(),
+    output:
+        res("manifest.json"),
+    params:
+        config=config,
+    log:
+        str(LOGS / "manifest.log"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/manifest.py"

@@ -1,0 +1,20 @@
+"""Record the run's provenance: config and hash, inputs and outputs with SHA-256, package versions."""
+
+import logging
+
+from risk import io
+from risk.manifest import build_manifest
+from risk.runtime import configure_logging
+
+logger = logging.getLogger(__name__)
+
+
+def main(snakemake):
+    configure_logging(snakemake.log[0])
+    manifest = build_manifest(dict(snakemake.params.config), snakemake.input.inputs, snakemake.input.outputs)
+    io.write_json(manifest, snakemake.output[0])
+    logger.info("manifest: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821
