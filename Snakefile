@@ -11,6 +11,10 @@ if not config:
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
 
 
+# One software environment for every rule (used with --use-conda; `make setup` builds the same as .venv).
+conda: "workflow/envs/risk.yaml"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/grid.smk"

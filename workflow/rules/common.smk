@@ -1,4 +1,4 @@
-# Helpers shared by every rule file: result paths and input functions (no lambdas in rules).
+# Helpers shared by every rules file, with result paths and input functions (no lambdas in rules).
 from pathlib import Path
 
 from risk import HAZARDS
@@ -40,6 +40,14 @@ def has_inputs():
 
 def survey_source_paths():
     return [s["path"] for s in config["survey"]["sources"]]
+
+
+def provenance_inputs():
+    """Every input file of the run, for the manifest."""
+    paths = [config["aoi"], *survey_source_paths()]
+    paths += [v for k, v in config["inputs"].items() if k != "events" and v]
+    paths += list(config["inputs"].get("events", {}).values())
+    return paths
 
 
 def demo_outputs():

@@ -12,7 +12,6 @@ if config["demo"]["enabled"]:
             demo_outputs(),
             config=str(Path(config["demo"]["out"]) / "config.yaml"),
         params:
-            out=config["demo"]["out"],
             seed=config["demo"]["seed"],
             crs=config["grid"]["crs"],
             res=config["grid"]["resolution"],
@@ -23,5 +22,7 @@ if config["demo"]["enabled"]:
         threads: 1
         resources:
             mem_mb=4000,
+        conda:
+            "../envs/risk.yaml"
         script:
             "../scripts/demo.py"

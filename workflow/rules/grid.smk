@@ -22,5 +22,7 @@ rule build_grid:
     threads: 2
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
     script:
         "../scripts/build_grid.py"

@@ -23,18 +23,13 @@ rule zoning_map:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
     script:
         "../scripts/zoning_map.py"
 
 
 STAGE_OUTPUTS.extend(expand(res("figures", "zoning_{zoned}.png"), zoned=ZONED))
-
-
-def provenance_inputs():
-    paths = [config["aoi"], *survey_source_paths()]
-    paths += [v for k, v in config["inputs"].items() if k != "events" and v]
-    paths += list(config["inputs"].get("events", {}).values())
-    return paths
 
 
 rule manifest:
@@ -52,5 +47,7 @@ rule manifest:
     threads: 1
     resources:
         mem_mb=1000,
+    conda:
+        "../envs/risk.yaml"
     script:
         "../scripts/manifest.py"

@@ -23,5 +23,7 @@ rule ingest_survey:
     threads: 1
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
     script:
         "../scripts/ingest_survey.py"

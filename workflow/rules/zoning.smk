@@ -26,6 +26,8 @@ rule zone:
     threads: 2
     resources:
         mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
     script:
         "../scripts/zone.py"
 

@@ -1,6 +1,7 @@
 """Write the synthetic demo inputs for the configured AOI (same seed, same bytes)."""
 
 import logging
+from pathlib import Path
 
 from risk import io
 from risk.demo import generate
@@ -13,8 +14,9 @@ def main(snakemake):
     configure_logging(snakemake.log[0])
     p = snakemake.params
     aoi = io.read_aoi(snakemake.input.aoi)
-    generate(aoi, p.out, seed=p.seed, crs=p.crs, res=float(p.res))
-    logger.info("demo inputs written to %s", p.out)
+    out = Path(snakemake.output.config).parent
+    generate(aoi, out, seed=p.seed, crs=p.crs, res=float(p.res))
+    logger.info("demo inputs written to %s", out)
 
 
 if __name__ == "__main__":

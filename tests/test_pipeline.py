@@ -1,0 +1,150 @@
+"""The whole DAG end to end on a small, coarse demo, checked against the outputs contract."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import yaml
+
+from risk import HAZARDS
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+ZONED = [*HAZARDS, "multi_hazard"]
+
+
+def snakemake(*args, cwd=ROOT, check=True):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(ROOT / "Snakefile"), *args]
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def small_config(tmp: Path) -> dict:
+    """configs/test.yaml with every path moved into ``tmp``."""
+    text = (ROOT / "configs" / "test.yaml").read_text(encoding="utf-8")
+    text = text.replace("data/demo_test", str(tmp / "demo"))
+    cfg = yaml.safe_load(text)
+    cfg["results_dir"] = str(tmp / "results")
+    cfg["aoi"] = str(ROOT / cfg["aoi"])
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    cfg = small_config(tmp)
+    cfg_path = tmp / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    snakemake("--configfile", str(cfg_path))
+    return tmp, cfg, cfg_path
+
+
+def test_zoning_rasters_follow_the_contract(run):
+    tmp, cfg, _ = run
+    grid = json.loads((tmp / "results" / "grid" / "grid.json").read_text())
+    for name in ZONED:
+        path = tmp / "results" / "zoning" / f"{name}.tif"
+        with rasterio.open(path) as src:
+            assert src.count == 1 and src.dtypes[0] == "uint8" and src.nodata == 0
+            assert src.crs.to_epsg() == 4549 and src.res == (150.0, 150.0)
+            assert (src.width, src.height) == (grid["width"], grid["height"])
+            assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            assert src.compression.name == "deflate" and src.profile["tiled"]
+            cmap = src.colormap(1)
+            assert cmap[5][:3] == (215, 25, 28) and cmap[1][:3] == (26, 150, 65)
+            assert "Low" in src.descriptions[0] and "高" in src.descriptions[0]
+            tags = src.tags()
+            breaks = json.loads(tags["ZONING_BREAKS"])
+            assert tags["ZONING_METHOD"] == "natural_breaks" and len(breaks) == 4
+            assert breaks == sorted(breaks)
+            z = src.read(1)
+        with rasterio.open(tmp / "results" / "grid" / "aoi_mask.tif") as m:
+            inside = m.read(1) == 1
+        assert set(np.unique(z[inside])) <= {1, 2, 3, 4, 5} and len(np.unique(z[inside])) >= 3
+        assert (z[~inside] == 0).all()
+        qml = (tmp / "results" / "zoning" / f"{name}.qml").read_text(encoding="utf-8")
+        assert "较高 Moderately high" in qml and 'type="paletted"' in qml
+
+
+def test_zones_follow_the_recorded_breaks(run):
+    tmp, _, _ = run
+    with rasterio.open(tmp / "results" / "zoning" / "multi_hazard.tif") as src:
+        z = src.read(1)
+        breaks = np.asarray(json.loads(src.tags()["ZONING_BREAKS"]), dtype="f4")
+    with rasterio.open(tmp / "results" / "risk" / "multi_hazard.tif") as src:
+        r = src.read(1)
+    ok = np.isfinite(r)
+    expected = np.searchsorted(breaks, r[ok], side="left") + 1
+    np.testing.assert_array_equal(z[ok], expected)
+
+
+def test_survey_database_accounts_for_every_row(run):
+    tmp, cfg, _ = run
+    gpkg = tmp / "results" / "survey" / "survey.gpkg"
+    layers = set(gpd.list_layers(gpkg)["name"])
+    assert {"waterlogging", "crane", "power", "billboard", "garden", "rejected"} <= layers
+    report = pd.read_csv(tmp / "results" / "survey" / "ingest_report.csv", encoding="utf-8-sig")
+    assert len(report) == len(cfg["survey"]["sources"])
+    assert (report["rows_read"] == report["accepted"] + report["rejected"]).all()
+    rejected = gpd.read_file(gpkg, layer="rejected")
+    assert rejected["reason"].notna().all() and len(rejected) == report["rejected"].sum()
+    for cat in ("waterlogging", "crane", "power", "billboard", "garden"):
+        layer = gpd.read_file(gpkg, layer=cat)
+        assert layer.crs.to_epsg() == 4549 and len(layer) > 0
+        assert layer["id"].is_unique
+
+
+def test_manifest_records_inputs_outputs_and_versions(run):
+    tmp, _, _ = run
+    m = json.loads((tmp / "results" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(m["config_sha256"]) == 64 and m["packages"]["snakemake"] != "not installed"
+    assert any(k.endswith("zoning/multi_hazard.tif") for k in m["outputs"])
+    assert any(k.endswith("内涝点.csv") for k in m["inputs"])
+
+
+def test_rerun_after_a_lost_output_gives_the_same_bytes(run):
+    tmp, _, cfg_path = run
+    path = tmp / "results" / "zoning" / "wind.tif"
+    before = path.read_bytes()
+    path.unlink()
+    snakemake("--configfile", str(cfg_path), str(path))
+    assert path.read_bytes() == before
+
+
+def test_survey_only_config_builds_nothing_else(run, tmp_path):
+    tmp, cfg, _ = run
+    minimal = {"aoi": cfg["aoi"], "results_dir": str(tmp_path / "out"),
+               "survey": {"sources": cfg["survey"]["sources"]}}
+    p = tmp_path / "survey_only.yaml"
+    p.write_text(yaml.safe_dump(minimal, allow_unicode=True), encoding="utf-8")
+    snakemake("--configfile", str(p), str(tmp_path / "out" / "survey" / "survey.gpkg"))
+    made = {q.relative_to(tmp_path / "out").parts[0] for q in (tmp_path / "out").rglob("*") if q.is_file()}
+    assert made <= {"survey", "logs", "benchmarks"}
+    assert (tmp_path / "out" / "survey" / "ingest_report.csv").exists()
+
+
+def test_bad_config_stops_with_the_key_named(tmp_path):
+    cfg = small_config(tmp_path)
+    cfg["grid"]["resolution"] = "thirty"
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    proc = snakemake("--configfile", str(p), "-n", check=False)
+    assert proc.returncode != 0
+    assert "grid.resolution" in proc.stdout + proc.stderr
+
+
+def test_lint_and_dry_run_are_clean():
+    proc = snakemake("--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    snakemake("-n", "--configfile", str(ROOT / "configs" / "config.yaml"))
