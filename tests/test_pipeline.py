@@ -148,3 +148,16 @@ def test_lint_and_dry_run_are_clean():
     proc = snakemake("--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     snakemake("-n", "--configfile", str(ROOT / "configs" / "config.yaml"))
+
+
+def test_results_notebook_runs_on_the_outputs(run, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    tmp, _, _ = run
+    monkeypatch.setenv("RISK_RESULTS", str(tmp / "results"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(ROOT / "notebooks" / "01_results_tour.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
