@@ -106,12 +106,18 @@ def read_vector(path, layer: str | None = None, crs: str | None = None):
     return gdf
 
 
-def write_layers(layers: Mapping[str, object], path) -> None:
-    """Write several GeoDataFrames as layers of one GeoPackage, atomically and in the given order."""
+def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str, str] | None = None) -> None:
+    """Write several GeoDataFrames as layers of one GeoPackage, atomically and in the given order.
+
+    ``geometry_types`` names a layer's geometry type (e.g. ``"Point"``) so that an empty layer
+    still opens in QGIS as the right kind of layer.
+    """
     path = Path(path)
+    geometry_types = geometry_types or {}
     with atomic_path(path, _tmp_suffix(path)) as tmp:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            kw = {"geometry_type": geometry_types[name]} if name in geometry_types else {}
+            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kw)
 
 
 def write_vector(gdf, path, layer: str | None = None) -> None:
