@@ -362,7 +362,7 @@ def test_script_writes_the_database_and_the_report(tmp_path, monkeypatch):
         output=SimpleNamespace(gpkg=str(out / "survey.gpkg"), report=str(out / "ingest_report.csv")),
         log=[str(tmp_path / "log.txt")])
     module = load_script()
-    monkeypatch.setattr(module, "configure_logging", None)
+    monkeypatch.setattr(module, "configure_logging", lambda *args, **kwargs: None)
     module.main(smk)
     assert pyogrio.list_layers(out / "survey.gpkg")[:, 0].tolist() == ["waterlogging", "power", "rejected"]
     report = pd.read_csv(out / "ingest_report.csv", encoding="utf-8-sig")
