@@ -23,11 +23,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
+RESULTS = $(shell $(BIN)/python -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('results_dir', 'results'))" $(CONFIG) 2>/dev/null || echo results)
+
 run: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --profile profiles/local
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
 
 report: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --profile profiles/local --report results/report.html
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
 
 dry-run: setup
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
