@@ -35,7 +35,7 @@ def test_minimal_survey_only_config_is_valid():
         ({"grid": {"resolution": -30}}, "grid.resolution"),
         ({"grid": {"crs": "4549"}}, "grid.crs"),
         ({"survey": {"sources": [{"path": "a.csv", "category": "bridge"}]}}, "survey.sources[0].category"),
-        ({"survey": {"sources": [{"path": "a.csv", "category": "crane", "coords": "bd09"}]}},
+        ({"survey": {"sources": [{"path": "a.csv", "category": "crane", "coords": "baidu"}]}},
          "survey.sources[0].coords"),
         ({"survey": {"sources": [{"category": "crane"}]}}, "survey.sources[0].path"),
         ({"zoning": {"method": "jenks"}}, "zoning.method"),
