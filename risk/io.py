@@ -302,6 +302,19 @@ def read_raster(path, masked_nan: bool = True) -> tuple[np.ndarray, dict]:
     return arr, prof
 
 
+def read_decimated(path, max_pixels: int = 1_500_000) -> tuple[np.ndarray, Grid]:
+    """Band 1 read at a reduced size (nearest, from overviews where present) for drawing a map.
+
+    Returns the array and the raster's full :class:`Grid`, whose bounds the array spans.
+    """
+    full = grid_of(path)
+    step = max(1, int(np.ceil(np.sqrt(full.size / max_pixels))))
+    rows, cols = -(-full.height // step), -(-full.width // step)
+    with rasterio.open(path) as src:
+        arr = src.read(1, out_shape=(rows, cols), resampling=Resampling.nearest)
+    return arr, full
+
+
 def grid_of(path, chunk: int = 1024) -> Grid:
     """The :class:`Grid` of an existing north-up raster."""
     with rasterio.open(path) as src:

@@ -73,3 +73,56 @@ def all_outputs():
     if has_inputs():
         outs += STAGE_OUTPUTS
     return outs
+
+
+# -- models stage (models.smk): hazard modes, features and presences per hazard -------------------
+from risk.indicators import indicator_names
+from risk.models.index import feature_spec
+
+MODEL_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "model"]
+INDEX_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "index"]
+NEVER = "(?!x)x"  # a wildcard constraint that matches nothing (an empty hazard list)
+
+
+def hazard_features(hazard):
+    """{feature key (path under indicators/): spec} of a hazard, in the configured order."""
+    hc = config["hazards"][hazard]
+    feats = hc["features"] or indicator_names(hazard)
+    specs = [feature_spec(hazard, f, hc["directions"]) for f in feats]
+    return {s.pop("key"): s for s in specs}
+
+
+def feature_paths(wildcards):
+    return [res("indicators", f"{k}.tif") for k in hazard_features(wildcards.hazard)]
+
+
+def hazard_settings(wildcards):
+    hc = dict(config["hazards"][wildcards.hazard])
+    hc["features"] = hazard_features(wildcards.hazard)
+    return hc
+
+
+def presence_path(wildcards):
+    if config["hazards"][wildcards.hazard]["presence"] == "survey":
+        return res("survey", "survey.gpkg")
+    return event_path(wildcards.hazard)
+
+
+def presence_layer(wildcards):
+    return wildcards.hazard if config["hazards"][wildcards.hazard]["presence"] == "survey" else None
+
+
+def presence_desc(wildcards):
+    h = wildcards.hazard
+    if config["hazards"][h]["presence"] == "survey":
+        return f"survey database, layer {h}"
+    return f"inputs.events.{h}: {event_path(h)}"
+
+
+def stability_indicator_keys():
+    """Indicator keys of every hazard (an index hazard's risk is recomputed from them in each draw)."""
+    return list(dict.fromkeys(k for h in HAZARDS for k in hazard_features(h)))
+
+
+def stability_indicators():
+    return [res("indicators", f"{k}.tif") for k in stability_indicator_keys()]

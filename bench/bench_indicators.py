@@ -1,0 +1,369 @@
+#!/usr/bin/env python
+"""Benchmark the indicator stage on synthetic regions of 10⁶, 10⁷ and 10⁸ cells (a script, not a test).
+
+For each size a synthetic region is written first (a smooth multi-scale DEM with micro-relief,
+land cover, survey-like points at 1 per 10⁴ cells — 10,000 at 10⁸ as in
+``shared/spec/performance.md`` — and road-like lines), then every step runs in a fresh
+subprocess, which reports its wall time; its peak RSS is the child's own ``ru_maxrss`` (from
+``os.wait4``). Steps:
+
+``stage``
+    the indicator stage on the pipeline's code path: terrain (7 layers from the DEM file, flow
+    tiles of 1024 + 256), distances to the points and to the lines, point density, built-up share,
+    then 5 indicators normalised and weighted into an index — every raster written as a GeoTIFF
+    with :func:`risk.batchwrite.write_rasters`, as the rules do.
+``distance`` / ``density``
+    distance to the nearest point (source raster file in, Float32 GeoTIFF out) and Gaussian point
+    density (σ = 500 m, points in, GeoTIFF out); ``*_compute`` the same without files (result
+    reduced in memory), the setting of performance.md's rows.
+``gdal_proximity`` / ``gdal_proximity_cli``
+    GDAL's own proximity on the same source file with the same creation options, through
+    ``gdal.ComputeProximity`` (system Python with GDAL's bindings) and through the
+    ``gdal_proximity.py`` tool; skipped with a message when GDAL's bindings or tool are missing
+    (``apt-get install gdal-bin python3-gdal``).
+
+Usage::
+
+    .venv/bin/python bench/bench_indicators.py                    # 1e6, 1e7, 1e8 (≈ 10 min, 6 GB disk)
+    .venv/bin/python bench/bench_indicators.py --sizes 1e6,1e7    # quick run
+    .venv/bin/python bench/bench_indicators.py --steps distance,gdal_proximity --sizes 1e8
+
+Only the standard library is imported at the top: the GDAL workers run under the system Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RES = 30.0
+ORIGIN = (500_000.0, 4_400_000.0)
+CHUNK = 1024
+FLOW_TILE, FLOW_HALO = 1024, 256
+SIGMA_M = 500.0
+POINTS_PER_CELL = 1e-4
+STEPS = ("stage", "distance", "distance_compute", "density", "density_compute", "gdal_proximity",
+         "gdal_proximity_cli")
+SYSTEM_PYTHON = "/usr/bin/python3"
+GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "PREDICTOR=3",
+                 "NUM_THREADS=ALL_CPUS", "BIGTIFF=IF_SAFER"]
+
+
+# -- synthetic region (worker side) ------------------------------------------------------------
+def _grid(n: int, chunk: int = CHUNK):
+    from risk.grid import Grid
+
+    side = int(round(n ** 0.5))
+    x0, y0 = ORIGIN
+    return Grid.from_bounds((x0, y0, x0 + side * RES, y0 + side * RES), "EPSG:4549", RES, chunk=chunk)
+
+
+def _dem_block(xx, yy):
+    import numpy as np
+
+    x, y = xx - ORIGIN[0], yy - ORIGIN[1]
+    z = (400 + 250 * np.sin(x / 7000) * np.cos(y / 9000) + 120 * np.sin(x / 2300 + 1.3) * np.sin(y / 1700 + 0.4)
+         + 40 * np.sin(x / 600 + 2) * np.cos(y / 800 + 1) + 8 * np.sin(x / 137) * np.sin(y / 211))
+    h = np.sin(x * 0.129898 + y * 0.78233) * 43758.5453
+    return (z + 3 * (h - np.floor(h) - 0.5)).astype("float32")
+
+
+def _landcover_block(z):
+    import numpy as np
+
+    h = np.sin(np.arange(z.size).reshape(z.shape) * 12.9898) * 43758.5453
+    r = h - np.floor(h)
+    lc = np.full(z.shape, 3, dtype="uint8")  # cropland
+    lc[z > 420] = 2  # grassland
+    lc[z > 520] = 1  # forest
+    lc[(z < 330) & (r < 0.35)] = 4  # built-up
+    lc[z < 200] = 5  # water
+    return lc
+
+
+def setup(d: Path, n: int, seed: int = 0) -> dict:
+    import dask
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import LineString, Point
+
+    from risk import points
+    from risk.batchwrite import write_rasters
+
+    grid = _grid(n)
+    (d / "grid.json").write_text(grid.to_json())
+    xx, yy = grid.coordinates(dask=True)
+    with dask.config.set(scheduler="threads", num_workers=2):
+        dem = grid.like(xx.data.map_blocks(_dem_block, yy.data, dtype="float32"))
+        lc = grid.like(dem.data.map_blocks(_landcover_block, dtype="uint8"))
+        write_rasters({d / "dem.tif": dem}, grid)
+        write_rasters({d / "landcover.tif": lc}, grid, dtype="uint8", nodata=0)
+        rng = np.random.default_rng(seed)
+        x0, y0, x1, y1 = grid.bounds
+        k = max(10, int(round(grid.size * POINTS_PER_CELL)))
+        px, py = rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)
+        gpd.GeoDataFrame(geometry=[Point(a, b) for a, b in zip(px, py, strict=True)], crs=grid.crs).to_file(
+            d / "points.gpkg", engine="pyogrio")
+        src = points.point_raster(grid, px, py, dtype="uint8")
+        write_rasters({d / "points_src.tif": src}, grid, dtype="uint8", nodata=None)
+        lines = []
+        for _ in range(max(5, int(grid.size / 2e6))):
+            steps = rng.normal(0, 300, (60, 2)).cumsum(axis=0) + [rng.uniform(x0, x1), rng.uniform(y0, y1)]
+            lines.append(LineString(steps))
+        gpd.GeoDataFrame(geometry=lines, crs=grid.crs).to_file(d / "lines.gpkg", engine="pyogrio")
+    return {"cells": grid.size, "points": k, "lines": len(lines), "shape": list(grid.shape)}
+
+
+# -- steps (worker side) -----------------------------------------------------------------------
+def _points(d: Path):
+    import geopandas as gpd
+
+    g = gpd.read_file(d / "points.gpkg", engine="pyogrio")
+    return g.geometry.x.to_numpy(), g.geometry.y.to_numpy()
+
+
+def step_stage(d: Path, n: int) -> None:
+    import geopandas as gpd
+
+    from risk import io, points, proximity, terrain
+    from risk.batchwrite import write_rasters
+    from risk.indicators import built_up_share
+    from risk.indices import weighted_index
+    from risk.normalize import normalize
+
+    grid = _grid(n)
+    out = d / "stage"
+    out.mkdir(exist_ok=True)
+    tgrid = grid.with_chunk(FLOW_TILE)
+    dem = io.read_raster_on_grid(d / "dem.tif", tgrid, "bilinear")
+    t = terrain.terrain(dem, flow_tile=FLOW_TILE, flow_halo=FLOW_HALO)
+    write_rasters({out / f"{k}.tif": v for k, v in t.items()}, tgrid)
+    xs, ys = _points(d)
+    lines = gpd.read_file(d / "lines.gpkg", engine="pyogrio").geometry.values
+    classes = {1: "forest", 2: "grassland", 3: "cropland", 4: "built_up", 5: "water"}
+    ind = {
+        "distance_points": proximity.distance(points.point_raster(grid, xs, ys, dtype="uint8")),
+        "distance_lines": proximity.distance(grid.rasterize(lines, 1, 0, "uint8", all_touched=True)),
+        "density": points.kernel_density(grid, xs, ys, SIGMA_M),
+        "built_up_share": built_up_share(io.read_raster_on_grid(d / "landcover.tif", grid, "nearest",
+                                                                dtype="uint8"), classes, 500.0),
+    }
+    write_rasters({out / f"{k}.tif": v for k, v in ind.items()}, grid)
+    names = {"slope": "more", "twi": "more", "distance_lines": "less", "density": "more", "built_up_share": "more"}
+    layers = {k: normalize(io.read_raster_on_grid(out / f"{k}.tif", grid, "nearest"), v) for k, v in names.items()}
+    write_rasters({out / "index.tif": weighted_index(layers, dict.fromkeys(names, 1.0))}, grid)
+
+
+def step_distance(d: Path, n: int) -> None:
+    from risk import io, proximity
+    from risk.batchwrite import write_rasters
+
+    grid = _grid(n)
+    src = io.read_raster_on_grid(d / "points_src.tif", grid, "nearest", dtype="uint8")
+    write_rasters({d / "distance.tif": proximity.distance(src)}, grid)
+
+
+def step_distance_compute(d: Path, n: int) -> None:
+    from risk import points, proximity
+
+    grid = _grid(n)
+    xs, ys = _points(d)
+    proximity.distance(points.point_raster(grid, xs, ys, dtype="uint8")).data.max().compute()
+
+
+def step_density(d: Path, n: int) -> None:
+    from risk import points
+    from risk.batchwrite import write_rasters
+
+    grid = _grid(n)
+    xs, ys = _points(d)
+    write_rasters({d / "density.tif": points.kernel_density(grid, xs, ys, SIGMA_M)}, grid)
+
+
+def step_density_compute(d: Path, n: int) -> None:
+    from risk import points
+
+    grid = _grid(n)
+    xs, ys = _points(d)
+    points.kernel_density(grid, xs, ys, SIGMA_M).data.max().compute()
+
+
+def gdal_proximity(d: Path) -> None:
+    """GDAL's proximity algorithm, file to file (runs under the system Python).
+
+    ``ComputeProximity`` rewrites its output band line by line in two passes; straight into a
+    DEFLATE-compressed tiled GeoTIFF that re-compresses every tile many times (minutes at 10⁶
+    cells), so GDAL computes into an in-memory band and copies it to the same compressed
+    GeoTIFF as ours, the fastest way to use it for this output.
+    """
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    src = gdal.Open(str(d / "points_src.tif"))
+    mem = gdal.GetDriverByName("MEM").Create("", src.RasterXSize, src.RasterYSize, 1, gdal.GDT_Float32)
+    mem.SetGeoTransform(src.GetGeoTransform())
+    mem.SetProjection(src.GetProjection())
+    gdal.ComputeProximity(src.GetRasterBand(1), mem.GetRasterBand(1), ["DISTUNITS=GEO"])
+    gdal.GetDriverByName("GTiff").CreateCopy(str(d / "gdal_distance.tif"), mem, options=GTIFF_OPTIONS)
+
+
+def worker(step: str, d: Path, n: int, cachemax: int) -> None:
+    os.environ["GDAL_CACHEMAX"] = str(cachemax)
+    if step == "gdal_proximity":
+        t0 = time.perf_counter()
+        gdal_proximity(d)
+        print(json.dumps({"seconds": time.perf_counter() - t0}))
+        return
+    from risk.runtime import dask_session
+
+    t0 = time.perf_counter()
+    if step == "setup":
+        info = setup(d, n)
+        print(json.dumps({"seconds": time.perf_counter() - t0, **info}))
+        return
+    # compile the numba kernels first (ours load from numba's disk cache; xarray-spatial's are compiled
+    # in every process, ≈ 2 s): the timing is the operation's, not the compiler's
+    _warm()
+    with dask_session(scheduler="threads", n_workers=2, gdal_cachemax_mb=cachemax):
+        t0 = time.perf_counter()
+        globals()[f"step_{step}"](d, n)
+        print(json.dumps({"seconds": time.perf_counter() - t0}))
+
+
+def _warm() -> None:
+    import geopandas  # noqa: F401  (imported before the clock starts, as a rule's script does)
+    import numpy as np
+    import xarray as xr
+    import xrspatial
+
+    from risk import hydrology, points, proximity
+
+    proximity.edt_squared(np.zeros((4, 4), dtype=bool))
+    for dt in ("uint8", "bool"):
+        proximity.edt_block(np.zeros((4, 4), dtype=dt), 0, 0, 4, 4, 1.0, -1.0)
+    z = xr.DataArray(np.ones((4, 4), dtype="float32"), dims=("y", "x"), attrs={"res": 1.0})
+    xrspatial.slope(z), xrspatial.aspect(z), xrspatial.curvature(z)
+    hydrology.route_window(np.ones((4, 4), dtype="float32"))
+    points._stamp(np.zeros((3, 3)), np.array([1]), np.array([1]), np.array([1.0]), np.ones(3))
+
+
+# -- driver ------------------------------------------------------------------------------------
+def _run(cmd: list[str], env=None) -> tuple[dict, float, float]:
+    """Run a child; return its JSON report, wall time and peak RSS (MB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{err[-3000:]}")
+    report = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+    return report, wall, usage.ru_maxrss / 1024.0
+
+
+def _gdal_available() -> tuple[bool, bool, str]:
+    bindings = False
+    if Path(SYSTEM_PYTHON).exists():
+        bindings = subprocess.run([SYSTEM_PYTHON, "-c", "from osgeo import gdal"], capture_output=True).returncode == 0
+    tool = shutil.which("gdal_proximity.py") or shutil.which("gdal_proximity")
+    return bindings, bool(tool), tool or ""
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1e6,1e7,1e8", help="comma-separated cell counts (default 1e6,1e7,1e8)")
+    ap.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated steps of {', '.join(STEPS)}")
+    ap.add_argument("--out", default=None, help="work folder (default: a temporary folder, removed)")
+    ap.add_argument("--gdal-cachemax", type=int, default=256, help="GDAL block cache, MB (as dask.gdal_cachemax_mb)")
+    ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs and outputs")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, Path(args.dir), args.n, args.gdal_cachemax)
+        return
+    sizes = [int(float(s)) for s in args.sizes.split(",") if s]
+    steps = [s for s in args.steps.split(",") if s]
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        ap.error(f"unknown steps: {', '.join(unknown)}")
+    bindings, has_tool, tool = _gdal_available()
+    root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench_indicators_"))
+    root.mkdir(parents=True, exist_ok=True)
+    me = [sys.executable, str(Path(__file__).resolve())]
+    rows = []
+    print(f"# indicator-stage benchmark: sizes {sizes}, 2 threads, chunk {CHUNK}, GDAL_CACHEMAX {args.gdal_cachemax} MB")
+    print("| cells | step | wall time (s) | Mpx/s | peak RSS (MB) |\n| --- | --- | --- | --- | --- |", flush=True)
+    try:
+        for n in sizes:
+            d = root / f"n{n:.0e}".replace("+", "")
+            d.mkdir(exist_ok=True)
+            info, wall, rss = _run([*me, "--worker", "setup", "--dir", str(d), "--n", str(n)])
+            n_cells = info["cells"]
+            print(f"| {n_cells:.2e} | (setup: {info['points']} points, {info['lines']} lines) | {wall:.1f} | | "
+                  f"{rss:.0f} |", flush=True)
+            for step in steps:
+                if step == "gdal_proximity" and not bindings:
+                    print(f"| {n_cells:.2e} | {step} | skipped: GDAL's Python bindings not found for {SYSTEM_PYTHON} "
+                          "(apt-get install python3-gdal) | | |", flush=True)
+                    continue
+                if step == "gdal_proximity_cli" and not has_tool:
+                    print(f"| {n_cells:.2e} | {step} | skipped: gdal_proximity.py not on PATH "
+                          "(apt-get install gdal-bin python3-gdal) | | |", flush=True)
+                    continue
+                if step == "gdal_proximity":
+                    cmd = [SYSTEM_PYTHON, str(Path(__file__).resolve()), "--worker", step, "--dir", str(d),
+                           "--n", str(n), "--gdal-cachemax", str(args.gdal_cachemax)]
+                    rep, wall, rss = _run(cmd)
+                elif step == "gdal_proximity_cli":
+                    env = {**os.environ, "GDAL_CACHEMAX": str(args.gdal_cachemax)}
+                    # uncompressed output: the tool writes line by line (see gdal_proximity's docstring)
+                    cmd = [tool, str(d / "points_src.tif"), str(d / "gdal_cli_distance.tif"), "-distunits", "GEO",
+                           "-ot", "Float32", "-q"]
+                    rep, wall, rss = _run(cmd, env)
+                    rep = {"seconds": wall}
+                else:
+                    rep, wall, rss = _run([*me, "--worker", step, "--dir", str(d), "--n", str(n),
+                                           "--gdal-cachemax", str(args.gdal_cachemax)])
+                sec = rep["seconds"]
+                rows.append({"cells": n_cells, "step": step, "seconds": sec, "rss_mb": rss})
+                print(f"| {n_cells:.2e} | {step} | {sec:.2f} | {n_cells / sec / 1e6:.1f} | {rss:.0f} |", flush=True)
+            if not args.keep:
+                shutil.rmtree(d, ignore_errors=True)
+    finally:
+        if not args.keep and not args.out:
+            shutil.rmtree(root, ignore_errors=True)
+    _summary(rows)
+
+
+def _summary(rows) -> None:
+    stage = {r["cells"]: r for r in rows if r["step"] == "stage"}
+    if len(stage) >= 2:
+        small, big = stage[min(stage)], stage[max(stage)]
+        print(f"\nstage peak RSS: {big['rss_mb']:.0f} MB at {big['cells']:.1e} cells = "
+              f"{big['rss_mb'] / small['rss_mb']:.2f} x that at {small['cells']:.1e} (target <= 1.5 x, <= 1500 MB)")
+        cells = sorted(stage)
+        if len(cells) >= 3:
+            a, b = stage[cells[-2]], stage[cells[-1]]
+            ratio = (b["seconds"] / b["cells"]) / (a["seconds"] / a["cells"])
+            print(f"stage time per cell at {b['cells']:.1e} = {ratio:.2f} x that at {a['cells']:.1e} (target <= 1.2 x)")
+    for ours in ("distance", "distance_compute"):
+        for n in sorted({r["cells"] for r in rows}):
+            o = next((r for r in rows if r["cells"] == n and r["step"] == ours), None)
+            g = next((r for r in rows if r["cells"] == n and r["step"] == "gdal_proximity"), None)
+            if o and g:
+                print(f"{ours} at {n:.1e}: {g['seconds'] / o['seconds']:.2f} x the speed of GDAL's proximity "
+                      "(file to file) in this run")
+
+
+if __name__ == "__main__":
+    main()

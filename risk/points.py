@@ -1,0 +1,211 @@
+"""Rasters made from points: cell counts, Gaussian kernel density, values sampled at points.
+
+Points are given as coordinate arrays in the grid's CRS. Each point belongs to the cell that
+contains it (:meth:`risk.grid.Grid.rowcol`); points off the grid are dropped. Rasters are built
+block by block: a block only looks at the points near it (points are sorted by row once, and a
+block finds its own with a binary search), so memory stays at one block per worker.
+
+Kernel density
+--------------
+``density(x) = Σ wᵢ K(x − pᵢ) / cell area`` with a discrete Gaussian ``K`` of standard deviation
+σ, truncated at ``truncate`` σ and normalised to sum to 1 (each point's mass is kept however
+small σ is compared with the cell), reported per km². Two exact ways to compute it:
+
+* stamping: every point adds its separable kernel to the cells around it, O(points · (2R+1)²);
+* filtering the count raster with the separable kernel (``scipy.ndimage.correlate1d`` on blocks
+  padded by R cells), O(cells · 2(2R+1)).
+
+The cheaper one is chosen from those counts (the choice is global, so numpy and Dask agree).
+For survey points (thousands over millions of cells) stamping wins by far: at 10⁸ cells,
+10⁴ points and σ = 500 m on a 30 m grid it touches 1.8·10⁸ cells against the 2.7·10¹⁰
+multiply-adds of filtering and the ≈10⁸·log(10⁸) of an FFT convolution (``shared/spec``'s
+fastest row, 3.5 s), and it needs no padding of the whole raster.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dask
+import dask.array as da
+import numpy as np
+import xarray as xr
+from numba import njit
+from scipy import ndimage
+
+from risk.grid import Grid
+
+
+def cells_of(grid: Grid, xs, ys, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row, column and weight of the points that fall on the grid, sorted by (row, column)."""
+    xs = np.asarray(xs, dtype="f8").ravel()
+    ys = np.asarray(ys, dtype="f8").ravel()
+    w = np.ones(xs.size) if weights is None else np.asarray(weights, dtype="f8").ravel()
+    if w.shape != xs.shape:
+        raise ValueError(f"weights: {w.size} values for {xs.size} points")
+    ok = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(w)
+    rows, cols = grid.rowcol(xs[ok], ys[ok])
+    w = w[ok]
+    inside = grid.inside(rows, cols)
+    rows, cols, w = rows[inside], cols[inside], w[inside]
+    order = np.lexsort((cols, rows))
+    return rows[order], cols[order], w[order]
+
+
+def _select(rows, cols, r0, r1, c0, c1):
+    """Indices (ascending) of the sorted points with r0 <= row < r1 and c0 <= col < c1."""
+    lo = np.searchsorted(rows, r0, side="left")
+    hi = np.searchsorted(rows, r1, side="left")
+    idx = np.arange(lo, hi)
+    sel = (cols[lo:hi] >= c0) & (cols[lo:hi] < c1)
+    return idx[sel]
+
+
+def _build(grid: Grid, func, dtype, use_dask: bool, name: str, attrs: dict) -> xr.DataArray:
+    """A raster from ``func(r0, c0, nr, nc) -> block``, lazily block by block when ``use_dask``."""
+    if not use_dask:
+        data = func(0, 0, grid.height, grid.width)
+    else:
+        rows = []
+        for r0, _, nr, _ in _row_blocks(grid):
+            row = []
+            c0 = 0
+            for nc in grid.chunks[1]:
+                blk = dask.delayed(func, pure=True)(r0, c0, nr, nc)
+                row.append(da.from_delayed(blk, (nr, nc), dtype=dtype))
+                c0 += nc
+            rows.append(row)
+        data = da.block(rows)
+    return grid.like(data, name=name, attrs=attrs)
+
+
+def _row_blocks(grid: Grid):
+    r0 = 0
+    for nr in grid.chunks[0]:
+        yield r0, 0, nr, 0
+        r0 += nr
+
+
+def point_raster(grid: Grid, xs, ys, weights=None, dtype: str = "float32", dask: bool = True,
+                 name: str = "points") -> xr.DataArray:
+    """Number (or summed ``weights``) of points in each cell.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds((0, 0, 40, 20), "EPSG:4549", 10)
+    >>> point_raster(g, [5, 5, 25], [15, 15, 5], dask=False).values.tolist()
+    [[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    """
+    rows, cols, w = cells_of(grid, xs, ys, weights)
+
+    def block(r0, c0, nr, nc):
+        idx = _select(rows, cols, r0, r0 + nr, c0, c0 + nc)
+        acc = "f8" if np.dtype(dtype).kind == "f" or weights is not None else "i8"
+        out = np.zeros((nr, nc), dtype=acc if idx.size else dtype)
+        if idx.size:
+            np.add.at(out, (rows[idx] - r0, cols[idx] - c0), w[idx] if acc == "f8" else 1)
+        return out.astype(dtype, copy=False)
+
+    return _build(grid, block, dtype, dask, name, {"units": "points per cell"})
+
+
+def gaussian_kernel_1d(sigma_cells: float, truncate: float = 4.0) -> np.ndarray:
+    """Discrete 1-D Gaussian of σ = ``sigma_cells``, radius ⌈truncate σ⌉, summing to 1."""
+    r = max(1, int(math.ceil(truncate * sigma_cells)))
+    x = np.arange(-r, r + 1, dtype="f8")
+    k = np.exp(-0.5 * (x / max(sigma_cells, 1e-9)) ** 2)
+    return k / k.sum()
+
+
+@njit(cache=True, nogil=True)
+def _stamp(out, prow, pcol, pw, kern):
+    nr, nc = out.shape
+    r = (kern.size - 1) // 2
+    for i in range(prow.size):
+        pr = prow[i]
+        pc = pcol[i]
+        lo_r = max(-r, -pr)
+        hi_r = min(r, nr - 1 - pr)
+        lo_c = max(-r, -pc)
+        hi_c = min(r, nc - 1 - pc)
+        for dr in range(lo_r, hi_r + 1):
+            ky = kern[dr + r] * pw[i]
+            rr = pr + dr
+            for dc in range(lo_c, hi_c + 1):
+                out[rr, pc + dc] += ky * kern[dc + r]
+
+
+def _filter_kernel(block, kern):
+    out = ndimage.correlate1d(block.astype("f8"), kern, axis=0, mode="constant", cval=0.0)
+    return ndimage.correlate1d(out, kern, axis=1, mode="constant", cval=0.0)
+
+
+def kernel_density(grid: Grid, xs, ys, sigma_m: float, weights=None, truncate: float = 4.0,
+                   scale: str = "per_km2", method: str = "auto", dask: bool = True,
+                   name: str = "density") -> xr.DataArray:
+    """Gaussian kernel density of points (see the module docstring).
+
+    Parameters
+    ----------
+    sigma_m : float
+        Standard deviation of the kernel (m).
+    weights : array-like, optional
+        Weight of each point (default 1).
+    scale : str
+        ``per_km2``: density in points (or weight) per km²; ``peak``: each point contributes
+        ``wᵢ`` at its own cell and fades as exp(−d²/2σ²) (a kernel with peak 1).
+    method : str
+        ``auto``, ``stamp`` or ``filter``.
+    """
+    if scale not in ("per_km2", "peak"):
+        raise ValueError(f"kernel_density: scale {scale!r} is not per_km2 or peak")
+    if method not in ("auto", "stamp", "filter"):
+        raise ValueError(f"kernel_density: method {method!r} is not auto, stamp or filter")
+    if sigma_m <= 0:
+        raise ValueError(f"kernel_density: sigma_m must be positive, got {sigma_m!r}")
+    kern = gaussian_kernel_1d(sigma_m / grid.res, truncate)
+    r = (kern.size - 1) // 2
+    if scale == "per_km2":
+        factor = 1e6 / grid.cell_area
+    else:
+        factor = 1.0 / kern[r] ** 2
+    rows, cols, w = cells_of(grid, xs, ys, weights)
+    if method == "auto":
+        stamp_cost = rows.size * kern.size ** 2
+        filter_cost = grid.size * 2 * kern.size
+        method = "stamp" if stamp_cost <= filter_cost else "filter"
+    attrs = {"units": "per km2" if scale == "per_km2" else "1", "sigma_m": float(sigma_m), "method": method}
+    if method == "filter":
+        counts = point_raster(grid, xs, ys, weights, dtype="float64", dask=dask)
+        from risk.blockwise import apply_overlap
+
+        out = apply_overlap(_filter_kernel, counts, depth=r, boundary=0.0, dtype="float64", kern=kern)
+        return grid.like((out.data * factor).astype("float32"), name=name, attrs=attrs)
+
+    def block(r0, c0, nr, nc):
+        out = np.zeros((nr, nc), dtype="f8")
+        idx = _select(rows, cols, r0 - r, r0 + nr + r, c0 - r, c0 + nc + r)
+        if idx.size:
+            _stamp(out, rows[idx] - r0, cols[idx] - c0, w[idx], kern)
+        return (out * factor).astype("float32")
+
+    return _build(grid, block, "float32", dask, name, attrs)
+
+
+def sample(raster: xr.DataArray, grid: Grid, xs, ys) -> np.ndarray:
+    """Values of ``raster`` at points (the containing cell; NaN off the grid)."""
+    xs = np.asarray(xs, dtype="f8").ravel()
+    ys = np.asarray(ys, dtype="f8").ravel()
+    out = np.full(xs.size, np.nan)
+    if xs.size == 0:
+        return out
+    rows, cols = grid.rowcol(xs, ys)
+    ok = grid.inside(rows, cols)
+    if ok.any():
+        data = raster.data
+        if isinstance(data, da.Array):
+            vals = data.vindex[rows[ok], cols[ok]].compute()
+        else:
+            vals = np.asarray(data)[rows[ok], cols[ok]]
+        out[ok] = vals
+    return out

@@ -1,0 +1,112 @@
+"""Point-derived rasters: counts, kernel density and exact distance, numpy = Dask for any chunks."""
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.ndimage import distance_transform_edt
+
+from risk import points, proximity
+from risk.grid import Grid
+
+CHUNKS = (16, 23)
+
+
+@pytest.fixture
+def grid():
+    return Grid.from_bounds((500_000, 4_500_000, 502_400, 4_501_800), "EPSG:4549", 30, chunk=16)
+
+
+@pytest.fixture
+def pts(grid):
+    rng = np.random.default_rng(7)
+    x0, y0, x1, y1 = grid.bounds
+    xs = rng.uniform(x0 - 200, x1 + 200, 40)  # some fall off the grid
+    ys = rng.uniform(y0 - 200, y1 + 200, 40)
+    return xs, ys, rng.uniform(0.2, 1.0, 40)
+
+
+def test_point_raster_counts_and_weights(grid, pts):
+    xs, ys, w = pts
+    ref = points.point_raster(grid, xs, ys, w, dask=False).values
+    rows, cols = grid.rowcol(xs, ys)
+    inside = grid.inside(rows, cols)
+    assert ref.sum() == pytest.approx(w[inside].sum(), rel=1e-6)
+    for chunk in CHUNKS:
+        got = points.point_raster(grid.with_chunk(chunk), xs, ys, w)
+        assert got.data.chunks == grid.with_chunk(chunk).chunks
+        np.testing.assert_array_equal(got.values, ref)
+
+
+@pytest.mark.parametrize("method", ["stamp", "filter"])
+def test_kernel_density_same_on_numpy_and_dask(grid, pts, method):
+    xs, ys, w = pts
+    ref = points.kernel_density(grid, xs, ys, 90, weights=w, method=method, dask=False).values
+    for chunk in CHUNKS:
+        got = points.kernel_density(grid.with_chunk(chunk), xs, ys, 90, weights=w, method=method).values
+        np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-9)
+
+
+def test_kernel_density_methods_agree_and_keep_the_mass(grid):
+    xs = np.array([501_000.0, 501_015.0, 501_900.0])
+    ys = np.array([4_500_900.0, 4_500_905.0, 4_501_000.0])
+    a = points.kernel_density(grid, xs, ys, 120, method="stamp", dask=False).values
+    b = points.kernel_density(grid, xs, ys, 120, method="filter", dask=False).values
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+    assert a.sum() * grid.cell_area / 1e6 == pytest.approx(3.0, rel=1e-5)  # per km², far from the edges
+    peak = points.kernel_density(grid, xs[:1], ys[:1], 120, scale="peak", dask=False).values
+    assert peak.max() == pytest.approx(1.0)
+    assert points.kernel_density(grid, [], [], 120).values.sum() == 0
+
+
+def test_kernel_density_rejects_bad_options(grid):
+    with pytest.raises(ValueError, match="scale"):
+        points.kernel_density(grid, [0], [0], 100, scale="bad")
+    with pytest.raises(ValueError, match="sigma"):
+        points.kernel_density(grid, [0], [0], 0)
+
+
+@pytest.mark.parametrize("density", [0.02, 0.001])
+def test_distance_is_exact_and_chunk_independent(density):
+    rng = np.random.default_rng(11)
+    src = rng.random((60, 80)) < density
+    src[0, 0] = True
+    ref = distance_transform_edt(~src) * 30.0
+    arr = xr.DataArray(src, dims=("y", "x"), attrs={"res": 30.0})
+    np.testing.assert_allclose(proximity.distance(arr).values, ref, rtol=1e-6)
+    for chunk in CHUNKS:
+        for kd_factor in (16.0, 1.0):  # the windowed transform and the KD-tree fallback
+            got = proximity.distance(arr.chunk(chunk), kd_factor=kd_factor, coarse=8)
+            assert got.data.chunks == arr.chunk(chunk).data.chunks
+            np.testing.assert_allclose(got.values, ref, rtol=1e-6)
+
+
+def test_distance_cap_and_no_sources():
+    src = np.zeros((60, 80), bool)
+    src[30, 40] = True
+    arr = xr.DataArray(src, dims=("y", "x"), attrs={"res": 30.0})
+    capped = proximity.distance(arr.chunk(16), max_distance=300.0).values
+    assert capped.max() == 300.0 and capped[30, 40] == 0 and capped[30, 45] == 150.0
+    np.testing.assert_array_equal(capped, proximity.distance(arr, max_distance=300.0).values)
+    empty = xr.DataArray(np.zeros((60, 80), bool), dims=("y", "x"), attrs={"res": 30.0})
+    assert np.isnan(proximity.distance(empty.chunk(23)).values).all()
+    assert (proximity.distance(empty.chunk(23), max_distance=500.0).values == 500.0).all()
+    assert (proximity.distance(empty, max_distance=500.0).values == 500.0).all()
+
+
+def test_distance_to_points_through_point_raster(grid, pts):
+    xs, ys, _ = pts
+    src = points.point_raster(grid, xs, ys, dtype="uint8")
+    d = proximity.distance(src).values
+    rows, cols = grid.rowcol(xs, ys)
+    ok = grid.inside(rows, cols)
+    assert (d[rows[ok], cols[ok]] == 0).all()
+    np.testing.assert_allclose(d, distance_transform_edt(src.values == 0) * 30.0, rtol=1e-6)
+
+
+def test_sample_reads_the_containing_cell(grid):
+    arr = grid.like(da.from_array(np.arange(grid.size, dtype="f4").reshape(grid.shape), chunks=16))
+    xs = np.array([grid.x[3], grid.x[70], grid.xmin - 100])
+    ys = np.array([grid.y[5], grid.y[59], grid.y[0]])
+    got = points.sample(arr, grid, xs, ys)
+    assert got[0] == 5 * grid.width + 3 and got[1] == 59 * grid.width + 70 and np.isnan(got[2])

@@ -1,0 +1,121 @@
+"""Terrain layers and flow routing: correct, and the same on numpy and Dask whatever the chunks."""
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+from skimage.morphology import reconstruction
+
+from risk import hydrology, terrain
+from risk.grid import Grid
+
+CHUNKS = (16, 23)
+
+
+@pytest.fixture
+def grid():
+    return Grid.from_bounds((500_000, 4_500_000, 502_400, 4_501_800), "EPSG:4549", 30, chunk=16)
+
+
+@pytest.fixture
+def dem(grid):
+    rng = np.random.default_rng(3)
+    z = gaussian_filter(rng.random(grid.shape), 2.5) * 400 + 300
+    z[10:13, 40:44] = np.nan  # a hole of no data
+    return z.astype("float32")
+
+
+def _layers(grid, dem, chunk):
+    if chunk is None:
+        arr = grid.like(dem)
+    else:
+        arr = grid.with_chunk(chunk).like(__import__("dask.array").array.from_array(dem, chunks=chunk))
+    out = terrain.terrain(arr, relief_radius_m=90, flow_tile=32, flow_halo=12)
+    out["tpi"] = terrain.topographic_position(arr, 200)
+    out["smooth"] = terrain.smooth(arr, 60)
+    out["gradient"] = terrain.gradient(arr)
+    return {k: np.asarray(v.values) for k, v in out.items()}, out
+
+
+def test_numpy_and_dask_agree_whatever_the_chunks(grid, dem):
+    ref, lazy_ref = _layers(grid, dem, None)
+    for chunk in CHUNKS:
+        got, lazy = _layers(grid, dem, chunk)
+        expected = grid.with_chunk(chunk).chunks
+        assert all(v.data.chunks == expected for v in lazy.values())
+        for name in ref:
+            assert got[name].dtype == np.float32, name
+            np.testing.assert_allclose(got[name], ref[name], rtol=1e-5, atol=1e-5, equal_nan=True, err_msg=name)
+    assert set(terrain.TERRAIN_LAYERS) <= set(ref)
+
+
+def test_slope_of_a_plane_and_the_edge_ring(grid):
+    yy, xx = np.mgrid[0:grid.height, 0:grid.width]
+    plane = (xx * 30 * 0.1).astype("float32")  # 10 % gradient rising to the east
+    s = terrain.slope(grid.like(plane)).values
+    assert np.isnan(s[0]).all() and np.isnan(s[:, -1]).all()
+    np.testing.assert_allclose(s[1:-1, 1:-1], np.degrees(np.arctan(0.1)), rtol=1e-4)
+    a = terrain.aspect(grid.like(plane)).values
+    np.testing.assert_allclose(a[1:-1, 1:-1], 270.0, atol=1e-3)  # faces west (downslope)
+    np.testing.assert_allclose(terrain.gradient(grid.like(plane)).values[1:-1, 1:-1], 0.1, rtol=1e-5)
+
+
+def test_relief_and_tpi_on_a_known_surface(grid):
+    z = np.zeros(grid.shape, "float32")
+    z[30, 40] = 50.0
+    r = terrain.relief(grid.like(z), 60).values  # ± 2 cells
+    assert r[30, 40] == 50 and r[28, 42] == 50 and r[27, 40] == 0
+    tpi = terrain.topographic_position(grid.like(z), 30).values  # 3 x 3 window
+    assert tpi[30, 40] == pytest.approx(50 - 50 / 9, rel=1e-5)
+    assert tpi[30, 41] == pytest.approx(-50 / 9, rel=1e-5)
+
+
+def test_fill_matches_morphological_reconstruction(dem):
+    z = np.nan_to_num(dem, nan=np.nanmin(dem)).astype("f8")
+    seed = z.copy()
+    seed[1:-1, 1:-1] = z.max()
+    filled = reconstruction(seed, z, method="erosion")
+    out = hydrology.route_window(z.astype("float32"))
+    np.testing.assert_allclose(out[0], filled - z, atol=1e-4)
+
+
+def test_flow_accumulation_conserves_cells_and_drains_a_valley():
+    # a V-shaped valley sloping south: everything ends in the bottom row of the valley line
+    yy, xx = np.mgrid[0:40, 0:21]
+    z = (np.abs(xx - 10) * 5.0 + (40 - yy) * 1.0).astype("float32")
+    out = hydrology.route_window(z)
+    acc = out[1]
+    assert acc[-1, 10] == pytest.approx(acc[:, 10].max())
+    rec = hydrology.d8_receivers(hydrology.fill_epsilon(z.astype("f8")))
+    assert acc.ravel()[rec == -1].sum() == z.size  # every cell reaches exactly one outlet
+    assert (out[0] == 0).all()  # no depression
+
+
+def test_flats_and_pits_drain_everywhere():
+    z = np.full((20, 20), 10.0, dtype="float32")
+    z[5:15, 5:15] = 5.0  # a flat-bottomed pit
+    out = hydrology.route_window(z)
+    np.testing.assert_allclose(out[0][5:15, 5:15], 5.0, atol=1e-6)
+    assert np.isfinite(out[1]).all() and out[1].max() >= 100
+
+
+def test_flow_results_depend_on_the_tile_not_the_chunks(grid, dem):
+    import dask.array as da
+
+    ref_dep, ref_acc = terrain.flow_routing(grid.like(dem), tile=40, halo=8)
+    for chunk in CHUNKS:
+        arr = grid.with_chunk(chunk).like(da.from_array(dem, chunks=chunk))
+        dep, acc = terrain.flow_routing(arr, tile=40, halo=8)
+        np.testing.assert_array_equal(dep.values, ref_dep.values)
+        np.testing.assert_array_equal(acc.values, ref_acc.values)
+    assert acc.attrs["units"] == "m2" and np.nanmin(acc.values) == pytest.approx(900.0)
+    with pytest.raises(ValueError, match="halo"):
+        terrain.flow_routing(grid.like(dem), tile=8, halo=12)
+
+
+def test_twi_is_higher_in_the_valley():
+    g = Grid.from_bounds((0, 0, 21 * 30, 40 * 30), "EPSG:4549", 30)
+    yy, xx = np.mgrid[0:40, 0:21]
+    z = (np.abs(xx - 10) * 5.0 + (40 - yy) * 1.0).astype("float32")
+    out = terrain.terrain(g.like(z), flow_tile=64, flow_halo=0)
+    twi = out["twi"].values
+    assert twi[30, 10] > twi[30, 3]

@@ -1,0 +1,68 @@
+"""Configurable-weight hazard indices and the multi-hazard index (hazard/index/*.tif).
+
+Each indicator is scaled to 0-1 (quantile-clipped min-max on a systematic sample, direction
+applied; fixed bounds for scores), weighted with ``indicators.weights.<hazard>`` and averaged;
+the hazard indices combine into the multi-hazard index. The bounds and weights used are written
+to hazard/index/index.json and into each file's metadata.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from risk import io
+from risk.batchwrite import write_rasters
+from risk.grid import Grid
+from risk.indicators import INDICATORS
+from risk.indices import check_weights, combine, weighted_index
+from risk.normalize import normalize
+from risk.runtime import configure_logging, dask_session
+
+logger = logging.getLogger(__name__)
+
+
+def main(snakemake):
+    configure_logging(snakemake.log[0])
+    p = snakemake.params
+    inp, out = snakemake.input, snakemake.output
+    grid = Grid.from_json(Path(inp.grid).read_text())
+    ind_dir = Path(inp.indicators[0]).parent.parent
+    q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
+    record = {"normalisation": "clip((x - lo) / (hi - lo), 0, 1), 1 - that where less is more dangerous; "
+                               f"lo, hi = quantiles {list(q)} of a systematic sample unless fixed",
+              "hazards": {}, "multi_hazard": {"method": p.multi_hazard["method"],
+                                              "weights": p.multi_hazard["weights"]}}
+    with dask_session(**p.dask):
+        aoi = io.read_raster_on_grid(inp.mask, grid, "nearest", dtype="uint8")
+        indices, outputs, tags = {}, {}, {}
+        for hazard, inds in INDICATORS.items():
+            weights = check_weights(p.weights.get(hazard, {}), [i.name for i in inds], f"indicators.weights.{hazard}")
+            normed, rec = {}, {}
+            for ind in inds:
+                if ind.name not in weights:
+                    continue
+                raw = io.read_raster_on_grid(ind_dir / hazard / f"{ind.name}.tif", grid, "nearest")
+                n = normalize(raw, ind.direction, bounds=ind.bounds, q=q, sample_size=p.normalize["sample_size"],
+                              transform=ind.transform)
+                normed[ind.name] = n
+                rec[ind.name] = {"weight": weights[ind.name], "direction": ind.direction,
+                                 "transform": ind.transform, "lo": n.attrs["norm_lo"], "hi": n.attrs["norm_hi"]}
+            indices[hazard] = weighted_index(normed, weights).rename(hazard)
+            record["hazards"][hazard] = rec
+            logger.info("%s index from %s", hazard, ", ".join(f"{k} {v['weight']:g}" for k, v in rec.items()))
+        multi = combine(indices, p.multi_hazard["weights"], p.multi_hazard["method"])
+        for hazard, arr in indices.items():
+            path = getattr(out, hazard)
+            outputs[path] = arr
+            tags[path] = {"HAZARD": hazard, "UNITS": "1", "INDEX": json.dumps(record["hazards"][hazard])}
+        outputs[out.multi_hazard] = multi
+        tags[out.multi_hazard] = {"HAZARD": "multi_hazard", "UNITS": "1",
+                                  "INDEX": json.dumps(record["multi_hazard"])}
+        write_rasters(outputs, grid, tags=tags, mask=aoi,
+                      descriptions={k: f"{v['HAZARD']} hazard index (0-1, configurable weights)"
+                                    for k, v in tags.items()})
+    io.write_json(record, out.record)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821
