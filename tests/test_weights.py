@@ -58,3 +58,18 @@ def test_normalise_weights():
     np.testing.assert_allclose(W.normalise_weights({"b": 1, "a": 3}, ["a", "b"]), [0.75, 0.25])
     with pytest.raises(ValueError, match="no weight for b"):
         W.normalise_weights({"a": 1}, ["a", "b"], key="x")
+
+
+def test_hazard_weight_settings_fail_early_with_the_key():
+    from risk.models.index import check_weight_settings
+
+    ok = {"mode": "index", "weights": "ahp", "ahp_matrix": [[1, 3], [1 / 3, 1]]}
+    check_weight_settings("wind", ok, 2)
+    with pytest.raises(ValueError, match=r"hazards\.wind\.ahp_matrix: is 2×2 but the hazard has 3 features"):
+        check_weight_settings("wind", ok, 3)
+    bad = {"mode": "index", "weights": "ahp_entropy", "ahp_matrix": [[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]]}
+    with pytest.raises(W.InconsistentJudgementError, match=r"hazards\.earthquake\.ahp_matrix: consistency ratio"):
+        check_weight_settings("earthquake", bad, 3)
+    with pytest.raises(ValueError, match=r"hazards\.wind\.ahp_matrix: required"):
+        check_weight_settings("wind", {"mode": "index", "weights": "ahp", "ahp_matrix": None}, 3)
+    check_weight_settings("geological", {"mode": "model", "weights": "entropy", "ahp_matrix": None}, 7)

@@ -185,3 +185,26 @@ def feature_spec(hazard: str, feature: str, directions: Mapping[str, str] | None
             raise ValueError(f"hazards.{hazard}.directions.{feature}: {d!r} is not more or less")
         spec["direction"] = d
     return spec
+
+
+def check_weight_settings(hazard: str, settings: Mapping, n_features: int) -> None:
+    """Fail early (when the workflow is parsed) on an AHP matrix that is inconsistent or of the wrong size.
+
+    Raises
+    ------
+    risk.weights.InconsistentJudgementError, ValueError
+        Naming ``hazards.<hazard>.ahp_matrix`` (or ``fixed_weights``).
+    """
+    key = f"hazards.{hazard}"
+    method = settings.get("weights", "entropy")
+    if method in ("ahp", "ahp_entropy") or settings.get("ahp_matrix") is not None:
+        if settings.get("ahp_matrix") is None:
+            if settings.get("mode") == "index":
+                raise ValueError(f"{key}.ahp_matrix: required for weights {method!r}")
+            return
+        r = W.ahp_weights(settings["ahp_matrix"], key=f"{key}.ahp_matrix")
+        if len(r.weights) != n_features:
+            raise ValueError(f"{key}.ahp_matrix: is {len(r.weights)}×{len(r.weights)} but the hazard has "
+                             f"{n_features} features")
+    if method == "fixed" and not settings.get("fixed_weights"):
+        raise ValueError(f"{key}.fixed_weights: required for weights 'fixed'")

@@ -54,8 +54,9 @@ def make_estimator(name: str, params: dict | None = None, seed: int = 0, n_jobs:
 def describe_estimator(est) -> dict:
     """Class name and the non-default-looking parameters of an estimator (JSON-ready)."""
     final = est.steps[-1][1] if hasattr(est, "steps") else est
+    # n_jobs / verbose say how it ran, not what it is (and would make metrics depend on the rule's threads)
     params = {k: v for k, v in final.get_params(deep=False).items()
-              if isinstance(v, (int, float, str, bool, type(None)))}
+              if isinstance(v, (int, float, str, bool, type(None))) and k not in ("n_jobs", "verbose")}
     out = {"estimator": type(final).__name__, "params": params}
     if hasattr(est, "steps"):
         out["pipeline"] = [type(s).__name__ for _, s in est.steps]

@@ -77,7 +77,7 @@ def all_outputs():
 
 # -- models stage (models.smk): hazard modes, features and presences per hazard -------------------
 from risk.indicators import indicator_names
-from risk.models.index import feature_spec
+from risk.models.index import check_weight_settings, feature_spec
 
 MODEL_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "model"]
 INDEX_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "index"]
@@ -126,3 +126,12 @@ def stability_indicator_keys():
 
 def stability_indicators():
     return [res("indicators", f"{k}.tif") for k in stability_indicator_keys()]
+
+
+def check_hazard_settings():
+    """Stop before any work when an AHP matrix is inconsistent (CR >= 0.1) or does not fit the features."""
+    for h in HAZARDS:
+        check_weight_settings(h, config["hazards"][h], len(hazard_features(h)))
+
+
+check_hazard_settings()
