@@ -206,16 +206,35 @@ def _block_distance(win, r_off, c_off, nr, nc, res, max_distance, kd_factor):
     d2 = np.where(np.isfinite(d), d * d, _INF * _INF).reshape(nr, nc)
     # d is a square root already: square and re-root so both paths round identically.
     d2 = np.round(d2)
+    d2[win[r_off:r_off + nr, c_off:c_off + nc]] = 0.0  # interior sources are not in the tree
     return _to_metres(d2, res, max_distance)
 
 
-def _coarse_block(block, s, wc, block_info=None):
-    """The coarse cells (flat indices) holding a source of this block, in a 1 × 1 object array."""
+def _coarse_block(block, s, wc, width, cap, block_info=None):
+    """This block's coarse cells holding a source and, up to ``cap`` of them, its source cells.
+
+    Returned in a 1 × 1 object array: (coarse flat indices, grid flat indices or None).
+    """
     (r0, _), (c0, _) = block_info[0]["array-location"]
     rows, cols = np.nonzero(block)
+    rows = rows + r0
+    cols = cols + c0
     out = np.empty((1, 1), dtype=object)
-    out[0, 0] = np.unique(((rows + r0) // s) * wc + (cols + c0) // s)
+    listed = rows.astype(np.int64) * width + cols if rows.size <= cap else None
+    out[0, 0] = (np.unique((rows // s) * wc + cols // s), listed)
     return out
+
+
+def _listed_window_task(src_idx, width, wr0, wr1, wc0, wc1, r_off, c_off, nr, nc, res, max_distance, kd_factor):
+    """A block's distances from the sorted list of source cells (flat indices) in its window."""
+    lo = np.searchsorted(src_idx, wr0 * width + wc0, side="left")
+    hi = np.searchsorted(src_idx, (wr1 - 1) * width + wc1, side="left")
+    cand = src_idx[lo:hi]
+    r, c = np.divmod(cand, width)
+    keep = (c >= wc0) & (c < wc1)
+    win = np.zeros((wr1 - wr0, wc1 - wc0), dtype=np.uint8)
+    win[r[keep] - wr0, c[keep] - wc0] = 1
+    return _block_distance(win, r_off, c_off, nr, nc, res, max_distance, kd_factor)
 
 
 def _window_task(blocks, crop, r_off, c_off, nr, nc, res, max_distance, kd_factor):
@@ -225,7 +244,8 @@ def _window_task(blocks, crop, r_off, c_off, nr, nc, res, max_distance, kd_facto
 
 
 def distance(sources: xr.DataArray, max_distance: float | None = None, res: float | None = None,
-             coarse: int | None = None, kd_factor: float = 16.0, name: str = "distance") -> xr.DataArray:
+             coarse: int | None = None, kd_factor: float = 16.0, max_listed: int = 4_000_000,
+             name: str = "distance") -> xr.DataArray:
     """Euclidean distance (m) from each cell centre to the nearest source cell centre.
 
     Parameters
@@ -240,6 +260,10 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
     coarse : int, optional
         Edge of the coarse lattice used to bound the search (default: about 2 million coarse
         cells, at least 8).
+    max_listed : int
+        Up to this many source cells, the first pass keeps their positions (8 bytes each) and
+        every block's window is made from that list; with more, windows are cut from the source
+        raster, which is then computed again for each window batch.
 
     Examples
     --------
@@ -267,9 +291,15 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
     offsets_c = np.r_[0, np.cumsum(data.chunks[1])].astype(int)
     # 1. coarse occupancy: each block lists the coarse cells holding one of its sources
     nbr, nbc = len(data.chunks[0]), len(data.chunks[1])
-    parts = data.map_blocks(_coarse_block, s=s, wc=wc, dtype=object, chunks=((1,) * nbr, (1,) * nbc),
-                            meta=np.empty((0, 0), dtype=object)).compute()
-    cells = np.concatenate([np.asarray(c, dtype=np.int64) for c in parts.ravel()])
+    cap = max(1, 4 * max_listed // (nbr * nbc))
+    parts = data.map_blocks(_coarse_block, s=s, wc=wc, width=w, cap=cap, dtype=object,
+                            chunks=((1,) * nbr, (1,) * nbc), meta=np.empty((0, 0), dtype=object)).compute()
+    cells = np.concatenate([np.asarray(c, dtype=np.int64) for c, _ in parts.ravel()])
+    listed = [lst for _, lst in parts.ravel()]
+    src_idx = None
+    if all(lst is not None for lst in listed) and sum(lst.size for lst in listed) <= max_listed:
+        src_idx = np.sort(np.concatenate(listed)) if listed else np.empty(0, dtype=np.int64)
+    del parts, listed
     if cells.size == 0:
         fill = np.nan if max_distance is None else float(max_distance)
         out = da.full(data.shape, fill, dtype="float32", chunks=data.chunks)
@@ -281,8 +311,11 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
     bound_c = s * dc + s * math.sqrt(2.0) + 1.0
     cap = None if max_distance is None else max_distance / res + 1.0
     # 3. each block from its window: a task on the source blocks the window overlaps
-    out_name = "distance-" + tokenize(data.name, res, max_distance, s, kd_factor)
+    out_name = "distance-" + tokenize(data.name, res, max_distance, s, kd_factor, src_idx is not None)
     dsk = {}
+    src_key = "distance-sources-" + out_name.split("-", 1)[1]
+    if src_idx is not None:
+        dsk[src_key] = src_idx  # held once in the graph, referenced by every window task
     for i, nr in enumerate(data.chunks[0]):
         r0 = int(offsets_r[i])
         for j, nc in enumerate(data.chunks[1]):
@@ -293,6 +326,10 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
             b = int(math.ceil(b))
             wr0, wr1 = max(0, r0 - b), min(h, r0 + nr + b)
             wc0, wc1 = max(0, c0 - b), min(w, c0 + nc + b)
+            if src_idx is not None:
+                dsk[(out_name, i, j)] = (_listed_window_task, src_key, w, wr0, wr1, wc0, wc1, r0 - wr0, c0 - wc0,
+                                         nr, nc, res, max_distance, kd_factor)
+                continue
             ia = int(np.searchsorted(offsets_r, wr0, side="right") - 1)
             ib = int(np.searchsorted(offsets_r, wr1, side="left") - 1)
             ja = int(np.searchsorted(offsets_c, wc0, side="right") - 1)
@@ -301,6 +338,6 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
             crop = (wr0 - offsets_r[ia], wr1 - offsets_r[ia], wc0 - offsets_c[ja], wc1 - offsets_c[ja])
             dsk[(out_name, i, j)] = (_window_task, keys, tuple(int(x) for x in crop), r0 - wr0, c0 - wc0, nr, nc,
                                      res, max_distance, kd_factor)
-    graph = HighLevelGraph.from_collections(out_name, dsk, dependencies=[data])
+    graph = HighLevelGraph.from_collections(out_name, dsk, dependencies=[] if src_idx is not None else [data])
     out = da.Array(graph, out_name, chunks=data.chunks, dtype="float32", meta=np.empty((0, 0), dtype="float32"))
     return xr.DataArray(out, dims=sources.dims, coords=sources.coords, name=name, attrs=attrs)

@@ -19,7 +19,7 @@ rule build_grid:
         str(LOGS / "build_grid.log"),
     benchmark:
         str(BENCH / "build_grid.tsv")
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
     conda:

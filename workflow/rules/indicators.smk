@@ -27,7 +27,8 @@ rule terrain:
         str(LOGS / "terrain.log"),
     benchmark:
         str(BENCH / "terrain.tsv")
-    threads: 2
+    priority: 50  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=3000,
     conda:
@@ -69,7 +70,8 @@ rule hazard_indicators:
         str(LOGS / "hazard_indicators.log"),
     benchmark:
         str(BENCH / "hazard_indicators.tsv")
-    threads: 2
+    priority: 50  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=3000,
     conda:
@@ -95,7 +97,8 @@ rule survey_rasters:
         str(LOGS / "survey_rasters.log"),
     benchmark:
         str(BENCH / "survey_rasters.tsv")
-    threads: 2
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:
@@ -128,7 +131,8 @@ rule exposure:
         str(LOGS / "exposure.log"),
     benchmark:
         str(BENCH / "exposure.tsv")
-    threads: 2
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:
@@ -161,7 +165,8 @@ rule vulnerability:
         str(LOGS / "vulnerability.log"),
     benchmark:
         str(BENCH / "vulnerability.tsv")
-    threads: 2
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:
@@ -190,7 +195,7 @@ rule hazard_index:
         str(LOGS / "hazard_index.log"),
     benchmark:
         str(BENCH / "hazard_index.tsv")
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
     conda:

@@ -30,7 +30,8 @@ rule train_susceptibility:
         str(LOGS / "train_susceptibility_{hazard}.log"),
     benchmark:
         str(BENCH / "train_susceptibility_{hazard}.tsv")
-    threads: 2
+    priority: 30  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=3000,
     conda:
@@ -63,7 +64,8 @@ rule index_hazard:
         str(LOGS / "index_hazard_{hazard}.log"),
     benchmark:
         str(BENCH / "index_hazard_{hazard}.tsv")
-    threads: 2
+    priority: 30  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:
@@ -94,7 +96,8 @@ rule combine_risk:
         str(LOGS / "combine_risk.log"),
     benchmark:
         str(BENCH / "combine_risk.tsv")
-    threads: 2
+    priority: 30  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:

@@ -33,7 +33,8 @@ rule zone:
         str(LOGS / "zone.log"),
     benchmark:
         str(BENCH / "zone.tsv")
-    threads: 2
+    priority: 20  # on the critical path: start it as soon as it can run
+    threads: 1
     resources:
         mem_mb=2000,
     conda:
