@@ -121,7 +121,7 @@ def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str,
     tags = {
         "HAZARD": hazard,
         "ZONING_METHOD": method,
-        "ZONING_BREAKS": json.dumps([round(float(x), 6) for x in breaks]),
+        "ZONING_BREAKS": json.dumps([float(x) for x in breaks]),  # full precision: the exact edges used
         "ZONING_RULE": "zone k holds values in (break[k-1], break[k]]; zone 1 <= break[0]; 0 = nodata",
         "SOURCE_INDEX": source,
     }

@@ -118,7 +118,7 @@ def test_rerun_after_a_lost_output_gives_the_same_bytes(run):
     path = tmp / "results" / "zoning" / "wind.tif"
     before = path.read_bytes()
     path.unlink()
-    snakemake("--configfile", str(cfg_path), str(path))
+    snakemake(str(path), "--configfile", str(cfg_path))  # --configfile takes several values: targets first
     assert path.read_bytes() == before
 
 
@@ -128,7 +128,7 @@ def test_survey_only_config_builds_nothing_else(run, tmp_path):
                "survey": {"sources": cfg["survey"]["sources"]}}
     p = tmp_path / "survey_only.yaml"
     p.write_text(yaml.safe_dump(minimal, allow_unicode=True), encoding="utf-8")
-    snakemake("--configfile", str(p), str(tmp_path / "out" / "survey" / "survey.gpkg"))
+    snakemake(str(tmp_path / "out" / "survey" / "survey.gpkg"), "--configfile", str(p))
     made = {q.relative_to(tmp_path / "out").parts[0] for q in (tmp_path / "out").rglob("*") if q.is_file()}
     assert made <= {"survey", "logs", "benchmarks"}
     assert (tmp_path / "out" / "survey" / "ingest_report.csv").exists()
