@@ -20,6 +20,7 @@ and unmapped whole) and trims the heap after each batch (:func:`bound_heap`).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -63,13 +64,15 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
                   tags: Mapping[str, Mapping[str, str]] | None = None,
                   descriptions: Mapping[str, str] | None = None, nodata=np.nan, dtype: str = "float32",
                   batch_pixels: int = 2 * 1024 * 1024, threads: str = "ALL_CPUS",
-                  mask: xr.DataArray | None = None, zlevel: int = 1) -> None:
+                  mask: xr.DataArray | None = None, zlevel: int = 1,
+                  sample_size: int | None = None, quantiles: tuple[float, float] = (0.02, 0.98)) -> None:
     """Write each DataArray to its path (GeoTIFF on ``grid``), computing shared work once.
 
     Parameters
     ----------
     arrays : dict of path to DataArray
-        Rasters on ``grid`` (numpy or Dask). The same array may appear under several paths.
+        Rasters on ``grid`` (numpy or Dask). The same array may appear under several paths: it is
+        computed and compressed once, and the file copied (with its own tags) to the others.
     tags, descriptions : dict keyed like ``arrays`` (as ``str(path)``), optional
         GeoTIFF metadata and band description per file.
     batch_pixels : int
@@ -79,6 +82,11 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     zlevel : int
         DEFLATE level. Level 1 writes float32 rasters 2.4× faster than GDAL's default 6 for
         files 5–10 % larger (measured on distance rasters); any GDAL reader opens both.
+    sample_size, quantiles : optional
+        Record in each file the ``quantiles`` of the systematic sample of about ``sample_size``
+        cells that :func:`risk.zoning.systematic_sample` would draw from it (tags ``SAMPLE_SIZE``,
+        ``SAMPLE_QUANTILES``, ``SAMPLE_Q_LO``, ``SAMPLE_Q_HI``; see :func:`sample_bounds`), taken
+        from the batches as they are written, so that normalising it later needs no extra pass.
     """
     items = [(Path(p), a) for p, a in arrays.items()]
     if not items:
@@ -86,14 +94,21 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     for p, a in items:
         if tuple(a.shape) != grid.shape:
             raise ValueError(f"{p.name}: array shape {tuple(a.shape)} does not match grid {grid.shape}")
-    tags = {str(k): v for k, v in (tags or {}).items()}
+    tags = {str(k): dict(v) for k, v in (tags or {}).items()}
     descriptions = {str(k): v for k, v in (descriptions or {}).items()}
-    chunks = next((a.data.chunks for _, a in items if isinstance(a.data, da.Array)), grid.chunks)
-    datas = [_aligned(a.data, chunks) for _, a in items]
+    # one entry per distinct array; the other paths of the same array become copies
+    unique: dict[int, list[Path]] = {}
+    for p, a in items:
+        unique.setdefault(id(a), []).append(p)
+    firsts = [(paths[0], next(a for q, a in items if q == paths[0])) for paths in unique.values()]
+    chunks = next((a.data.chunks for _, a in firsts if isinstance(a.data, da.Array)), grid.chunks)
+    datas = [_aligned(a.data, chunks) for _, a in firsts]
     if mask is not None:
         m = _aligned(mask.data, chunks)
         fill = np.nan if np.dtype(dtype).kind == "f" else nodata
         datas = [_masked(d, m, fill) for d in datas]
+    step = max(1, int(math.floor(math.sqrt(grid.size / max(sample_size, 1))))) if sample_size else 0
+    samples: list[list[np.ndarray]] = [[] for _ in firsts]
     profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
                    transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
                    compress="DEFLATE", zlevel=int(zlevel), predictor=3 if np.dtype(dtype).kind == "f" else 2,
@@ -102,27 +117,71 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))))
         dsts = []
-        for p, _ in items:
+        for p, _ in firsts:
             tmp = stack.enter_context(atomic_path(p, ".tmp" + p.suffix))
-            dst = stack.enter_context(rasterio.open(tmp, "w", **profile))
-            dsts.append(dst)
+            dsts.append(stack.enter_context(rasterio.open(tmp, "w", **profile)))
         # compute batch k + 1 while a writer thread compresses and writes batch k
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="write_rasters"))
         pending = None
         for r0, r1, c0, c1 in batches(grid, chunks, batch_pixels):
             values = dask.compute(*[d[r0:r1, c0:c1] for d in datas])
+            if step:
+                for k, v in enumerate(values):
+                    sub = np.asarray(v)[(-r0) % step::step, (-c0) % step::step].astype("f8").ravel()
+                    samples[k].append(sub[np.isfinite(sub)])
             if pending is not None:
                 pending.result()
             pending = pool.submit(_write_batch, dsts, values, Window(c0, r0, c1 - c0, r1 - r0), dtype, nodata)
             del values
         if pending is not None:
             pending.result()
-        for (p, _), dst in zip(items, dsts, strict=True):
+        for k, ((p, _), dst) in enumerate(zip(firsts, dsts, strict=True)):
+            if step:
+                vals = np.concatenate(samples[k]) if samples[k] else np.empty(0)
+                lo, hi = np.quantile(vals, quantiles) if vals.size else (np.nan, np.nan)
+                stats = {"SAMPLE_SIZE": int(sample_size), "SAMPLE_QUANTILES": f"{quantiles[0]!r},{quantiles[1]!r}",
+                         "SAMPLE_Q_LO": repr(float(lo)), "SAMPLE_Q_HI": repr(float(hi))}
+                for q in unique[id(next(a for pp, a in items if pp == p))]:
+                    tags.setdefault(str(q), {}).update(stats)
             if tags.get(str(p)):
                 dst.update_tags(**{str(k): str(v) for k, v in tags[str(p)].items()})
             if descriptions.get(str(p)):
                 dst.set_band_description(1, descriptions[str(p)])
         # datasets close (and flush) before the atomic renames: ExitStack unwinds in reverse order
+    for paths in unique.values():
+        for q in paths[1:]:
+            _copy_with_tags(paths[0], q, tags.get(str(q)), descriptions.get(str(q)))
+
+
+def _copy_with_tags(src: Path, dst: Path, tags, description) -> None:
+    """Copy a written GeoTIFF byte for byte, then give the copy its own tags and description."""
+    import shutil
+
+    with atomic_path(dst, ".tmp" + dst.suffix) as tmp:
+        shutil.copyfile(src, tmp)
+        with rasterio.open(tmp, "r+") as ds:
+            old = ds.tags()
+            if old:  # tags of the original that the copy does not set are dropped
+                ds.update_tags(**dict.fromkeys(old, ""))
+            if tags:
+                ds.update_tags(**{str(k): str(v) for k, v in tags.items()})
+            if description:
+                ds.set_band_description(1, description)
+
+
+def sample_bounds(path, sample_size: int, quantiles: tuple[float, float]) -> tuple[float, float] | None:
+    """The quantiles recorded by :func:`write_rasters` in a file, if recorded with these settings."""
+    with rasterio.open(path) as src:
+        t = src.tags()
+    try:
+        if int(t["SAMPLE_SIZE"]) != int(sample_size):
+            return None
+        q = tuple(float(x) for x in t["SAMPLE_QUANTILES"].split(","))
+        if not np.allclose(q, quantiles, rtol=0, atol=1e-12):
+            return None
+        return float(t["SAMPLE_Q_LO"]), float(t["SAMPLE_Q_HI"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _write_batch(dsts, values, window, dtype, nodata) -> None:

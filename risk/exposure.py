@@ -38,19 +38,22 @@ def per_km2(per_cell: xr.DataArray, cell_area_m2: float, name: str = "population
 
 def exposure_index(components: Mapping[str, xr.DataArray], weights: Mapping[str, float],
                    transforms: Mapping[str, str] | None = None, q=(0.02, 0.98),
-                   sample_size: int = 100_000) -> tuple[xr.DataArray, dict]:
+                   sample_size: int = 100_000,
+                   bounds: Mapping[str, tuple[float, float]] | None = None) -> tuple[xr.DataArray, dict]:
     """Combined exposure (0–1) and a record of the normalisation bounds and weights.
 
     Components missing a finite value are skipped from the mean cell by cell (``skipna``), so
-    a cell with people but no surveyed point is still exposed.
+    a cell with people but no surveyed point is still exposed. ``bounds`` gives known
+    normalisation bounds (in transformed units) of some components; the others are sampled.
     """
+    bounds = dict(bounds or {})
     transforms = dict(transforms or {})
     normed, record = {}, {}
     for name, arr in components.items():
         if float(weights.get(name, 0.0)) <= 0:
             continue
         t = transforms.get(name, "none")
-        n = normalize(arr, "more", q=q, sample_size=sample_size, transform=t)
+        n = normalize(arr, "more", bounds=bounds.get(name), q=q, sample_size=sample_size, transform=t)
         normed[name] = n
         record[name] = {"lo": n.attrs["norm_lo"], "hi": n.attrs["norm_hi"], "transform": t,
                         "weight": float(weights[name])}

@@ -275,7 +275,8 @@ def hazard_indicators(layers: Mapping[str, xr.DataArray], *, landcover_classes: 
             out = vs30.site_amplification(get("vs30"), vp["reference_m_s"], vp["exponent"])
         else:  # pragma: no cover - INDICATORS and this function are kept in step by the tests
             raise KeyError(name)
-        cache[name] = out
-        return out
+        cache[name] = out.rename(name)
+        return cache[name]
 
-    return {h: {i.name: get(i.name).rename(i.name) for i in INDICATORS[h]} for h in hazards}
+    # an indicator shared by several hazards is the same DataArray object in each (written once)
+    return {h: {i.name: get(i.name) for i in INDICATORS[h]} for h in hazards}

@@ -7,13 +7,16 @@ chamfer approximation): the same numbers as a whole-raster Euclidean distance tr
 
 How it stays exact and memory-bounded on a chunked grid
 -------------------------------------------------------
-1. One cheap pass records which cells of a coarse lattice (``s`` × ``s`` cells) hold a source.
+1. One pass over the sources (run when :func:`distance` is called; the rest stays lazy) records
+   which cells of a coarse lattice (``s`` × ``s`` cells) hold a source and, when there are at
+   most ``max_listed`` of them, where the source cells are.
 2. A distance transform of that small coarse raster bounds, for every Dask block, how far its
    farthest cell can be from a source: ``s · D + s√2`` cells, ``D`` the largest coarse distance
    over the block. (The distance is 1-Lipschitz, so the bound is safe.)
-3. Each block is computed from a window of the source raster that extends that bound (at most
-   ``max_distance``) beyond the block: every source that can be nearest to a cell of the block
-   lies inside it. The window is solved with the exact separable transform of Felzenszwalb &
+3. Each block is computed from a window that extends that bound (at most ``max_distance``)
+   beyond the block: every source that can be nearest to a cell of the block lies inside it.
+   The window is filled from the list of source cells (so the sources are not computed again),
+   or, with more sources than that, cut from the source raster. It is solved with the exact separable transform of Felzenszwalb &
    Huttenlocher (2012, *Theory of Computing* 8), O(n) in numba; windows much larger than the
    block (sources far away, hence few) are solved with a KD-tree of the window's boundary
    sources instead (an interior source cell is never strictly nearest).

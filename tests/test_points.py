@@ -71,14 +71,17 @@ def test_distance_is_exact_and_chunk_independent(density):
     rng = np.random.default_rng(11)
     src = rng.random((60, 80)) < density
     src[0, 0] = True
+    src[40:46, 50:58] = True  # a blob: interior source cells are at distance 0 too
     ref = distance_transform_edt(~src) * 30.0
     arr = xr.DataArray(src, dims=("y", "x"), attrs={"res": 30.0})
     np.testing.assert_allclose(proximity.distance(arr).values, ref, rtol=1e-6)
     for chunk in CHUNKS:
         for kd_factor in (16.0, 1.0):  # the windowed transform and the KD-tree fallback
-            got = proximity.distance(arr.chunk(chunk), kd_factor=kd_factor, coarse=8)
-            assert got.data.chunks == arr.chunk(chunk).data.chunks
-            np.testing.assert_allclose(got.values, ref, rtol=1e-6)
+            for max_listed in (10_000, 0):  # windows from the list of sources, or from the raster
+                got = proximity.distance(arr.chunk(chunk), kd_factor=kd_factor, coarse=8, max_listed=max_listed)
+                assert got.data.chunks == arr.chunk(chunk).data.chunks
+                np.testing.assert_array_equal(got.values, proximity.distance(arr).values)
+                np.testing.assert_allclose(got.values, ref, rtol=1e-6)
 
 
 def test_distance_cap_and_no_sources():

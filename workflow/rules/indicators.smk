@@ -22,6 +22,7 @@ rule terrain:
         flow_tile=config["indicators"]["flow_tile"],
         flow_halo=config["indicators"]["flow_halo"],
         twi_min_tan=config["indicators"]["twi_min_tan"],
+        normalize=config["indicators"]["normalize"],
         dask=dask_params(),
     log:
         str(LOGS / "terrain.log"),
@@ -65,6 +66,7 @@ rule hazard_indicators:
         exposure_radius_m=config["indicators"]["exposure_radius_m"],
         max_distance_m=config["indicators"]["max_distance_m"],
         vs30=config["indicators"]["vs30"],
+        normalize=config["indicators"]["normalize"],
         dask=dask_params(),
     log:
         str(LOGS / "hazard_indicators.log"),
@@ -92,6 +94,7 @@ rule survey_rasters:
     params:
         sigma_m=config["indicators"]["survey_density_sigma_m"],
         max_distance_m=config["indicators"]["max_distance_m"],
+        normalize=config["indicators"]["normalize"],
         dask=dask_params(),
     log:
         str(LOGS / "survey_rasters.log"),

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 
 from risk import exposure, io
-from risk.batchwrite import write_rasters
+from risk.batchwrite import sample_bounds, write_rasters
 from risk.grid import Grid
 from risk.runtime import configure_logging, dask_session
 
@@ -40,7 +40,9 @@ def main(snakemake):
         built = read(inp.built_up_share, grid, "nearest")
         dens = [read(path, grid, "nearest") for path in inp.survey_density]
         survey = sum(dens[1:], dens[0]).rename("survey_points")
+        q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
         write_rasters({out.population: pop, out.built_up: built, out.survey_points: survey}, grid, mask=aoi,
+                      sample_size=p.normalize["sample_size"], quantiles=q,
                       tags={out.population: {"UNITS": "persons per km2"}, out.built_up: {"UNITS": "fraction"},
                             out.survey_points: {"UNITS": "points per km2", "SIGMA_M": p.sigma_m}},
                       descriptions={out.population: "population (persons per km2)",
@@ -49,8 +51,10 @@ def main(snakemake):
         comps = {"population": read(out.population, grid, "nearest"),
                  "built_up": read(out.built_up, grid, "nearest"),
                  "survey_points": read(out.survey_points, grid, "nearest")}
-        q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
-        index, record = exposure.exposure_index(comps, p.weights, p.transforms, q, p.normalize["sample_size"])
+        recorded = {k: sample_bounds(getattr(out, k), p.normalize["sample_size"], q) for k in comps
+                    if p.transforms.get(k, "none") == "none"}
+        index, record = exposure.exposure_index(comps, p.weights, p.transforms, q, p.normalize["sample_size"],
+                                                bounds={k: v for k, v in recorded.items() if v})
         logger.info("exposure components: %s", record)
         write_rasters({out.exposure: index}, grid, mask=aoi,
                       tags={out.exposure: {"UNITS": "1", "COMPONENTS": json.dumps(record)}},

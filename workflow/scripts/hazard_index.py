@@ -3,7 +3,9 @@
 Each indicator is scaled to 0-1 (quantile-clipped min-max on a systematic sample, direction
 applied; fixed bounds for scores), weighted with ``indicators.weights.<hazard>`` and averaged;
 the hazard indices combine into the multi-hazard index. The bounds and weights used are written
-to hazard/index/index.json and into each file's metadata.
+to hazard/index/index.json and into each file's metadata. Quantile bounds come from the sample
+the indicator rule recorded in each file (the same systematic sample, drawn while writing), so
+each indicator is read once.
 """
 
 import json
@@ -11,11 +13,11 @@ import logging
 from pathlib import Path
 
 from risk import io
-from risk.batchwrite import write_rasters
+from risk.batchwrite import sample_bounds, write_rasters
 from risk.grid import Grid
 from risk.indicators import INDICATORS
 from risk.indices import check_weights, combine, weighted_index
-from risk.normalize import normalize
+from risk.normalize import normalize, quantile_bounds
 from risk.runtime import configure_logging, dask_session
 
 logger = logging.getLogger(__name__)
@@ -35,15 +37,24 @@ def main(snakemake):
     with dask_session(**p.dask):
         aoi = io.read_raster_on_grid(inp.mask, grid, "nearest", dtype="uint8")
         indices, outputs, tags = {}, {}, {}
+        raw, bounds = {}, {}  # an indicator name is the same raster in every hazard folder: read it once
         for hazard, inds in INDICATORS.items():
             weights = check_weights(p.weights.get(hazard, {}), [i.name for i in inds], f"indicators.weights.{hazard}")
             normed, rec = {}, {}
             for ind in inds:
                 if ind.name not in weights:
                     continue
-                raw = io.read_raster_on_grid(ind_dir / hazard / f"{ind.name}.tif", grid, "nearest")
-                n = normalize(raw, ind.direction, bounds=ind.bounds, q=q, sample_size=p.normalize["sample_size"],
-                              transform=ind.transform)
+                path = ind_dir / hazard / f"{ind.name}.tif"
+                if ind.name not in raw:
+                    raw[ind.name] = io.read_raster_on_grid(path, grid, "nearest", name=ind.name)
+                key = (ind.name, ind.transform)
+                if ind.bounds is not None:
+                    bounds[key] = ind.bounds
+                elif key not in bounds:
+                    recorded = sample_bounds(path, p.normalize["sample_size"], q) if ind.transform == "none" else None
+                    bounds[key] = recorded or quantile_bounds(raw[ind.name], q, p.normalize["sample_size"],
+                                                              ind.transform)
+                n = normalize(raw[ind.name], ind.direction, bounds=bounds[key], transform=ind.transform)
                 normed[ind.name] = n
                 rec[ind.name] = {"weight": weights[ind.name], "direction": ind.direction,
                                  "transform": ind.transform, "lo": n.attrs["norm_lo"], "hi": n.attrs["norm_hi"]}

@@ -72,7 +72,9 @@ def main(snakemake):
         missing = sorted(set(map(str, snakemake.output)) - set(outputs))
         if missing:
             raise RuntimeError(f"no indicator computed for {missing}")
-        write_rasters(outputs, grid, tags=tags, descriptions=descriptions, mask=aoi)
+        q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
+        write_rasters(outputs, grid, tags=tags, descriptions=descriptions, mask=aoi,
+                      sample_size=p.normalize["sample_size"], quantiles=q)
     logger.info("wrote %d indicator rasters for %d hazards", len(outputs), len(stacks))
 
 

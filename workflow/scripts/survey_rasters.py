@@ -40,7 +40,8 @@ def main(snakemake):
                 tags[path] = {"CATEGORY": cat, "UNITS": unit, "POINTS": len(sel),
                               "SIGMA_M": p.sigma_m if kind == "density" else "",
                               "MAX_DISTANCE_M": p.max_distance_m if kind == "distance" else ""}
-        write_rasters(outputs, grid, tags=tags, mask=aoi,
+        q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
+        write_rasters(outputs, grid, tags=tags, mask=aoi, sample_size=p.normalize["sample_size"], quantiles=q,
                       descriptions={k: f"{v['CATEGORY']} {Path(k).stem.split('_')[-1]} ({v['UNITS']})"
                                     for k, v in tags.items()})
 

@@ -44,7 +44,9 @@ def main(snakemake):
                                                   "FLOW_TILE": p.flow_tile, "FLOW_HALO": p.flow_halo}
                 for name in terrain.TERRAIN_LAYERS}
         descriptions = {getattr(snakemake.output, n): DESCRIPTIONS[n] for n in terrain.TERRAIN_LAYERS}
-        write_rasters(outputs, tgrid, tags=tags, descriptions=descriptions, mask=aoi)
+        q = (p.normalize["lower_quantile"], p.normalize["upper_quantile"])
+        write_rasters(outputs, tgrid, tags=tags, descriptions=descriptions, mask=aoi,
+                      sample_size=p.normalize["sample_size"], quantiles=q)
     logger.info("wrote %d terrain layers", len(outputs))
 
 

@@ -1,0 +1,76 @@
+"""Writing several rasters in one pass: same values as computed, masked, atomic, with metadata."""
+
+import dask.array as da
+import numpy as np
+import pytest
+import rasterio
+
+from risk.batchwrite import batches, write_rasters
+from risk.grid import Grid
+
+
+@pytest.fixture
+def grid():
+    return Grid.from_bounds((500_000, 4_500_000, 502_400, 4_501_800), "EPSG:4549", 30, chunk=16)
+
+
+def test_batches_cover_the_grid_once(grid):
+    for bp in (1, 16 * 16 * 3, 10**9):
+        cover = np.zeros(grid.shape, int)
+        for r0, r1, c0, c1 in batches(grid, grid.chunks, bp):
+            cover[r0:r1, c0:c1] += 1
+        assert (cover == 1).all()
+
+
+def test_write_rasters_matches_the_arrays(grid, tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.random(grid.shape).astype("f4")
+    mask = np.ones(grid.shape, "uint8")
+    mask[:5] = 0
+    lazy = grid.like(da.from_array(a, chunks=16))
+    shared = lazy * 2
+    paths = [tmp_path / "a.tif", tmp_path / "sub" / "b.tif", tmp_path / "c.tif"]
+    write_rasters({paths[0]: lazy, paths[1]: shared, paths[2]: shared}, grid, mask=grid.like(mask),
+                  tags={str(paths[0]): {"UNITS": "m"}}, descriptions={str(paths[1]): "twice"}, batch_pixels=700)
+    for p, expected in zip(paths, (a, 2 * a, 2 * a), strict=True):
+        with rasterio.open(p) as src:
+            got = src.read(1)
+            assert src.crs.to_epsg() == 4549 and src.transform == grid.transform
+            assert src.compression.name == "deflate" and src.dtypes[0] == "float32"
+        assert np.isnan(got[:5]).all()
+        np.testing.assert_array_equal(got[5:], expected[5:])
+    with rasterio.open(paths[0]) as src:
+        assert src.tags()["UNITS"] == "m"
+    with rasterio.open(paths[1]) as src:
+        assert src.descriptions[0] == "twice"
+    assert sorted(q.name for q in tmp_path.rglob("*") if q.is_file()) == ["a.tif", "b.tif", "c.tif"]
+
+
+def test_a_failing_computation_leaves_no_file(grid, tmp_path):
+    def boom(block):
+        raise RuntimeError("boom")
+
+    bad = grid.like(da.zeros(grid.shape, chunks=16, dtype="f4").map_blocks(boom, dtype="f4"))
+    with pytest.raises(RuntimeError, match="boom"):
+        write_rasters({tmp_path / "x.tif": bad}, grid)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_copies_and_recorded_sample_quantiles(grid, tmp_path):
+    from risk import io
+    from risk.batchwrite import sample_bounds
+    from risk.normalize import quantile_bounds
+
+    rng = np.random.default_rng(1)
+    a = grid.like(da.from_array(rng.normal(5, 2, grid.shape).astype("f4"), chunks=16))
+    p1, p2 = tmp_path / "h1" / "x.tif", tmp_path / "h2" / "x.tif"
+    write_rasters({p1: a, p2: a}, grid, tags={str(p1): {"HAZARD": "h1"}, str(p2): {"HAZARD": "h2"}},
+                  sample_size=500, quantiles=(0.05, 0.95), batch_pixels=300)
+    assert p1.read_bytes() != p2.read_bytes()  # same pixels, own tags
+    with rasterio.open(p1) as s1, rasterio.open(p2) as s2:
+        np.testing.assert_array_equal(s1.read(1), s2.read(1))
+        assert s1.tags()["HAZARD"] == "h1" and s2.tags()["HAZARD"] == "h2"
+    recorded = sample_bounds(p2, 500, (0.05, 0.95))
+    expected = quantile_bounds(io.read_raster_on_grid(p1, grid, "nearest"), (0.05, 0.95), 500)
+    assert recorded == pytest.approx(expected, rel=1e-12)
+    assert sample_bounds(p1, 400, (0.05, 0.95)) is None and sample_bounds(p1, 500, (0.02, 0.98)) is None
