@@ -42,6 +42,41 @@ _INF = 1e18
 
 
 @njit(cache=True, nogil=True)
+def _lower_envelope(grow, f, v, z):
+    """Felzenszwalb-Huttenlocher row pass: the lower envelope of the parabolas of one row.
+
+    ``grow`` holds the column-pass distances of the row (``_INF`` where no source); fills ``f``
+    (squared distances), ``v`` (parabola vertices) and ``z`` (their boundaries). Returns False when
+    the row has no finite value (then nothing is filled but ``f``).
+    """
+    w = grow.shape[0]
+    first = -1
+    for q in range(w):
+        f[q] = grow[q] * grow[q]
+        if first < 0 and grow[q] < _INF:
+            first = q
+    if first < 0:
+        return False
+    k = 0
+    v[0] = first
+    z[0] = -np.inf
+    z[1] = np.inf
+    for q in range(first + 1, w):
+        if grow[q] >= _INF:
+            continue
+        fq = f[q] + q * q
+        s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
+        while s <= z[k]:
+            k -= 1
+            s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
+        k += 1
+        v[k] = q
+        z[k] = s
+        z[k + 1] = np.inf
+    return True
+
+
+@njit(cache=True, nogil=True)
 def edt_squared(src):
     """Squared Euclidean distance (cells²) from each cell to the nearest non-zero cell of ``src``.
 
@@ -72,31 +107,10 @@ def edt_squared(src):
     v = np.empty(w, dtype=np.int64)
     z = np.empty(w + 1, dtype=np.float64)
     for r in range(h):
-        first = -1
-        for q in range(w):
-            f[q] = g[r, q] * g[r, q]
-            if first < 0 and g[r, q] < _INF:
-                first = q
-        if first < 0:
+        if not _lower_envelope(g[r], f, v, z):
             for q in range(w):
                 out[r, q] = _INF * _INF
             continue
-        k = 0
-        v[0] = first
-        z[0] = -np.inf
-        z[1] = np.inf
-        for q in range(first + 1, w):
-            if g[r, q] >= _INF:
-                continue
-            fq = f[q] + q * q
-            s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
-            while s <= z[k]:
-                k -= 1
-                s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
-            k += 1
-            v[k] = q
-            z[k] = s
-            z[k + 1] = np.inf
         j = 0
         for q in range(w):
             while z[j + 1] < q:
@@ -137,31 +151,10 @@ def edt_block(src, r_off, c_off, nr, nc, res, cap):
     z = np.empty(w + 1, dtype=np.float64)
     fill = np.float32(cap) if cap >= 0 else np.float32(np.nan)
     for rr in range(nr):
-        first = -1
-        for q in range(w):
-            f[q] = g[rr, q] * g[rr, q]
-            if first < 0 and g[rr, q] < _INF:
-                first = q
-        if first < 0:
+        if not _lower_envelope(g[rr], f, v, z):
             for q in range(nc):
                 out[rr, q] = fill
             continue
-        k = 0
-        v[0] = first
-        z[0] = -np.inf
-        z[1] = np.inf
-        for q in range(first + 1, w):
-            if g[rr, q] >= _INF:
-                continue
-            fq = f[q] + q * q
-            s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
-            while s <= z[k]:
-                k -= 1
-                s = (fq - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
-            k += 1
-            v[k] = q
-            z[k] = s
-            z[k + 1] = np.inf
         j = 0
         for q in range(c_off, c_off + nc):
             while z[j + 1] < q:
