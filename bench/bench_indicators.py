@@ -11,7 +11,7 @@ subprocess, which reports its wall time; its peak RSS is the child's own ``ru_ma
     the indicator stage on the pipeline's code path: terrain (7 layers from the DEM file, flow
     tiles of 1024 + 256), distances to the points and to the lines, point density, built-up share,
     then 5 indicators normalised (quantile bounds recorded while writing) and weighted into an
-    index — every raster written as a GeoTIFF with :func:`risk.batchwrite.write_rasters`, as the
+    index — every raster written as a GeoTIFF with :func:`risk.io.batchwrite.write_rasters`, as the
     rules do.
 ``distance`` / ``density``
     distance to the nearest point (source raster file in, Float32 GeoTIFF out) and Gaussian point
@@ -96,8 +96,8 @@ def setup(d: Path, n: int, seed: int = 0) -> dict:
     import numpy as np
     from shapely.geometry import LineString, Point
 
-    from risk import points
-    from risk.batchwrite import write_rasters
+    from risk.hazard import point_rasters as points
+    from risk.io.batchwrite import write_rasters
 
     grid = _grid(n)
     (d / "grid.json").write_text(grid.to_json())
@@ -134,11 +134,13 @@ def _points(d: Path):
 def step_stage(d: Path, n: int) -> None:
     import geopandas as gpd
 
-    from risk import io, points, proximity, terrain
-    from risk.batchwrite import sample_bounds, write_rasters
-    from risk.indicators import built_up_share
-    from risk.indices import weighted_index
-    from risk.normalize import normalize
+    from risk import io
+    from risk.hazard import point_rasters as points
+    from risk.hazard import proximity, terrain
+    from risk.hazard.indicator_index import weighted_index
+    from risk.hazard.indicators import built_up_share
+    from risk.hazard.normalize import normalize
+    from risk.io.batchwrite import sample_bounds, write_rasters
 
     grid = _grid(n)
     out = d / "stage"
@@ -165,8 +167,9 @@ def step_stage(d: Path, n: int) -> None:
 
 
 def step_distance(d: Path, n: int) -> None:
-    from risk import io, proximity
-    from risk.batchwrite import write_rasters
+    from risk import io
+    from risk.hazard import proximity
+    from risk.io.batchwrite import write_rasters
 
     grid = _grid(n)
     src = io.read_raster_on_grid(d / "points_src.tif", grid, "nearest", dtype="uint8")
@@ -174,7 +177,8 @@ def step_distance(d: Path, n: int) -> None:
 
 
 def step_distance_compute(d: Path, n: int) -> None:
-    from risk import points, proximity
+    from risk.hazard import point_rasters as points
+    from risk.hazard import proximity
 
     grid = _grid(n)
     xs, ys = _points(d)
@@ -182,8 +186,8 @@ def step_distance_compute(d: Path, n: int) -> None:
 
 
 def step_density(d: Path, n: int) -> None:
-    from risk import points
-    from risk.batchwrite import write_rasters
+    from risk.hazard import point_rasters as points
+    from risk.io.batchwrite import write_rasters
 
     grid = _grid(n)
     xs, ys = _points(d)
@@ -191,7 +195,7 @@ def step_density(d: Path, n: int) -> None:
 
 
 def step_density_compute(d: Path, n: int) -> None:
-    from risk import points
+    from risk.hazard import point_rasters as points
 
     grid = _grid(n)
     xs, ys = _points(d)
@@ -247,7 +251,8 @@ def _warm() -> None:
     import xarray as xr
     import xrspatial
 
-    from risk import hydrology, points, proximity
+    from risk.hazard import hydrology, proximity
+    from risk.hazard import point_rasters as points
 
     proximity.edt_squared(np.zeros((4, 4), dtype=bool))
     for dt in ("uint8", "bool"):

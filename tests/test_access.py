@@ -8,7 +8,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from risk import access as A
+from risk.capacity import relief_access as A
 
 
 def dijkstra_hours(speed, starts, res):

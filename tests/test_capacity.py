@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk import capacity as C
+from risk.capacity import capacity_index as C
 from risk.config import load_yaml
 from risk.weights import InconsistentJudgementError
 from tests.conftest import ROOT

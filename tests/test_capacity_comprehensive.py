@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from risk import comprehensive as K
+from risk.capacity import comprehensive_risk as K
 
 
 def townships_on(grid):

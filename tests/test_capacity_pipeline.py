@@ -12,7 +12,7 @@ from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from risk import HAZARDS, io
-from risk.capacity import TABLE_COLUMNS
+from risk.capacity.capacity_index import TABLE_COLUMNS
 from risk.config import load_yaml
 from risk.grid import Grid
 from tests.conftest import ROOT

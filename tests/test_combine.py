@@ -4,7 +4,7 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from risk import combine
+from risk.assessment import combine_risk as combine
 
 
 def _layers(grid, rng, chunk=None):

@@ -9,8 +9,11 @@ import xarray as xr
 import yaml
 from scipy.ndimage import gaussian_filter
 
-from risk import HAZARDS, exposure, indicators, indices, normalize, vs30
+from risk import HAZARDS
+from risk.assessment import exposure
 from risk.grid import Grid
+from risk.hazard import indicator_index as indices
+from risk.hazard import indicators, normalize, vs30
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNKS = (16, 23)
@@ -27,7 +30,7 @@ def grid():
 
 
 def _base_layers(grid, chunk):
-    from risk import terrain
+    from risk.hazard import terrain
 
     rng = np.random.default_rng(5)
     dem = (gaussian_filter(rng.random(grid.shape), 3) * 300 + 200).astype("f4")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import rasterio
 
-from risk.batchwrite import batches, write_rasters
 from risk.grid import Grid
+from risk.io.batchwrite import batches, write_rasters
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_a_failing_computation_leaves_no_file(grid, tmp_path):
 
 def test_copies_and_recorded_sample_quantiles(grid, tmp_path):
     from risk import io
-    from risk.batchwrite import sample_bounds
-    from risk.normalize import quantile_bounds
+    from risk.hazard.normalize import quantile_bounds
+    from risk.io.batchwrite import sample_bounds
 
     rng = np.random.default_rng(1)
     a = grid.like(da.from_array(rng.normal(5, 2, grid.shape).astype("f4"), chunks=16))

@@ -6,7 +6,8 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from risk.grid import Grid
-from risk.models import index, sampling, spatial_cv
+from risk.models import index_model as index
+from risk.models import sampling, spatial_cv
 from risk.models import susceptibility as S
 
 
@@ -143,8 +144,8 @@ def test_predict_grid_parity(trained, name):
 
 
 def test_index_model_parity_and_weights():
-    from risk.indices import weighted_index as indicator_stage_index
-    from risk.normalize import normalize
+    from risk.hazard.indicator_index import weighted_index as indicator_stage_index
+    from risk.hazard.normalize import normalize
 
     _, F, *_ = synthetic()
     small = [f[:60, :80] for f in F]

@@ -6,8 +6,9 @@ import pytest
 import xarray as xr
 from scipy.ndimage import distance_transform_edt
 
-from risk import points, proximity
 from risk.grid import Grid
+from risk.hazard import point_rasters as points
+from risk.hazard import proximity
 
 CHUNKS = (16, 23)
 

@@ -8,7 +8,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from risk import io, zoning
+from risk import io
+from risk.assessment import zoning
+from risk.io import styles
 from tests.conftest import ROOT
 
 QGIS_PYTHON = "/usr/bin/python3"
@@ -29,7 +31,7 @@ def test_qgis_opens_zoning_styled(tmp_path, small_grid):
     io.write_raster(zones, tif, small_grid, nodata=0, dtype="uint8", cog=True, colormap=zoning.ZONE_COLORS,
                     band_description=zoning.band_description("wind"),
                     tags=zoning.zoning_tags("wind", "fixed", [0.2, 0.4, 0.6, 0.8]))
-    io.write_text(zoning.zoning_qml("wind"), tmp_path / "wind.qml")
+    io.write_text(styles.zoning_qml("wind"), tmp_path / "wind.qml")
     png = tmp_path / "render.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(tmp_path)}
     proc = subprocess.run([QGIS_PYTHON, str(ROOT / "tests" / "qgis" / "check_zoning_style.py"), str(tif), str(png)],

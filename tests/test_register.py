@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from risk import register
-from risk.combine import risk_kernel
+from risk.assessment import risk_register as register
+from risk.assessment.combine_risk import risk_kernel
 
 
 def test_register_recomputes_from_rasters(small_grid):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from risk import shelters as S
+from risk.capacity import shelters as S
 
 CRS = "EPSG:4549"
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from risk import tables
-from risk.zoning import zoning_tags
+from risk.assessment import township_tables as tables
+from risk.assessment.zoning import zoning_tags
 
 
 @pytest.fixture

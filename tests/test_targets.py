@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk import targets as T
+from risk.capacity import plan_targets as T
 from risk.config import load_yaml
 from tests.conftest import ROOT
 

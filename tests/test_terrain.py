@@ -5,8 +5,8 @@ import pytest
 from scipy.ndimage import gaussian_filter
 from skimage.morphology import reconstruction
 
-from risk import hydrology, terrain
 from risk.grid import Grid
+from risk.hazard import hydrology, terrain
 
 CHUNKS = (16, 23)
 

@@ -4,8 +4,8 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from risk import uncertainty as U
-from risk.zoning import class_breaks, classify
+from risk.assessment import class_stability as U
+from risk.assessment.zoning import class_breaks, classify
 
 
 def _setup(grid, chunk=None, seed=0):

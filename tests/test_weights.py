@@ -61,7 +61,7 @@ def test_normalise_weights():
 
 
 def test_hazard_weight_settings_fail_early_with_the_key():
-    from risk.models.index import check_weight_settings
+    from risk.models.index_model import check_weight_settings
 
     ok = {"mode": "index", "weights": "ahp", "ahp_matrix": [[1, 3], [1 / 3, 1]]}
     check_weight_settings("wind", ok, 2)

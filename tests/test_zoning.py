@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from risk import zoning
+from risk.assessment import zoning
+from risk.io import styles
 
 
 @pytest.mark.parametrize("method", ["natural_breaks", "quantiles", "equal_interval", "std_mean"])
@@ -63,11 +64,11 @@ def test_systematic_sample_is_the_same_on_dask(small_grid, rng):
 
 
 def test_qml_is_valid_xml_with_five_bilingual_classes():
-    root = ET.fromstring(zoning.zoning_qml("t").split("\n", 1)[1])
+    root = ET.fromstring(styles.zoning_qml("t").split("\n", 1)[1])
     entries = root.findall(".//paletteEntry")
     assert [e.get("value") for e in entries] == ["1", "2", "3", "4", "5"]
     assert entries[0].get("label") == "1 低 Low" and entries[4].get("label") == "5 高 High"
-    ET.fromstring(zoning.index_qml("t").split("\n", 1)[1])
+    ET.fromstring(styles.index_qml("t").split("\n", 1)[1])
 
 
 def test_zoning_tags_record_method_and_breaks():

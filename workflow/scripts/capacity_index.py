@@ -2,8 +2,9 @@
 
 import logging
 
-from risk import capacity, io
-from risk.capacity_io import read_text_table
+from risk import io
+from risk.capacity import capacity_index as capacity
+from risk.io.tables import read_text_table
 from risk.runtime import configure_logging
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Writes ``uncertainty/<name>_stability.tif`` for each hazard and ``multi_hazard`` (share of draws in
 which a cell keeps its published zone, 0-1) and ``uncertainty/<name>_stability.json`` (the draws:
 spread, seed, mean and spread of the redrawn breaks). All six names share the same draws and are
-computed in one pass over the blocks (:func:`risk.uncertainty.class_stability_many`).
+computed in one pass over the blocks (:func:`risk.assessment.class_stability.class_stability_many`).
 """
 
 import json
@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
-from risk import io, uncertainty
-from risk.batchwrite import write_rasters
+from risk import io
+from risk.assessment import class_stability as uncertainty
+from risk.assessment.township_tables import zoning_meta
+from risk.assessment.zoning import systematic_sample
 from risk.grid import Grid
+from risk.io.batchwrite import write_rasters
 from risk.runtime import configure_logging, dask_session
-from risk.tables import zoning_meta
-from risk.zoning import systematic_sample
 
 logger = logging.getLogger(__name__)
 

@@ -2,17 +2,18 @@
 
 Writes ``risk/<hazard>.tif`` for every hazard and ``risk/multi_hazard.tif`` (float32 0-1, NaN outside
 the study area), each with a QGIS style beside it, written in one pass over the blocks
-(:func:`risk.batchwrite.write_rasters`).
+(:func:`risk.io.batchwrite.write_rasters`).
 """
 
 import logging
 from pathlib import Path
 
-from risk import combine, io
-from risk.batchwrite import write_rasters
+from risk import io
+from risk.assessment import combine_risk as combine
 from risk.grid import Grid
+from risk.io.batchwrite import write_rasters
+from risk.io.styles import index_qml
 from risk.runtime import configure_logging, dask_session
-from risk.zoning import index_qml
 
 logger = logging.getLogger(__name__)
 

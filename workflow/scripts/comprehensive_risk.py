@@ -3,8 +3,11 @@
 import logging
 from pathlib import Path
 
-from risk import comprehensive, io, zoning
+from risk import io
+from risk.assessment import zoning
+from risk.capacity import comprehensive_risk as comprehensive
 from risk.grid import Grid
+from risk.io import styles
 from risk.runtime import configure_logging, dask_session
 
 logger = logging.getLogger(__name__)
@@ -35,7 +38,7 @@ def main(snakemake):
         io.write_raster(zones, snakemake.output.tif, grid, nodata=0, dtype="uint8", cog=True,
                         tags=zoning.zoning_tags(NAME, p.method, breaks, Path(snakemake.output.index).name),
                         band_description=DESCRIPTION, colormap=zoning.ZONE_COLORS, overview_resampling="nearest")
-    io.write_text(zoning.zoning_qml(DESCRIPTION), snakemake.output.qml)
+    io.write_text(styles.zoning_qml(DESCRIPTION), snakemake.output.qml)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ import json
 import logging
 from pathlib import Path
 
-from risk import exposure, io
-from risk.batchwrite import sample_bounds, write_rasters
+from risk import io
+from risk.assessment import exposure
 from risk.grid import Grid
+from risk.io.batchwrite import sample_bounds, write_rasters
 from risk.runtime import configure_logging, dask_session
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 import logging
 
 from risk import io
-from risk.manifest import build_manifest
+from risk.io.manifest import build_manifest
 from risk.runtime import configure_logging
 
 logger = logging.getLogger(__name__)

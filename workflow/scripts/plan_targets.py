@@ -4,9 +4,10 @@ import logging
 
 import matplotlib.pyplot as plt
 
-from risk import io, targets
-from risk.capacity_io import read_text_table
-from risk.capacity_plots import progress_chart
+from risk import io
+from risk.capacity import plan_targets as targets
+from risk.capacity.plots import progress_chart
+from risk.io.tables import read_text_table
 from risk.runtime import configure_logging
 
 logger = logging.getLogger(__name__)

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from risk import comprehensive, io
-from risk.capacity_io import read_population_on_grid
-from risk.capacity_plots import priority_map
+from risk import io
+from risk.capacity import comprehensive_risk as comprehensive
+from risk.capacity.plots import priority_map
 from risk.grid import Grid
+from risk.io.tables import read_population_on_grid
 from risk.runtime import configure_logging, dask_session
 
 logger = logging.getLogger(__name__)

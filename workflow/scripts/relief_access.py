@@ -6,11 +6,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from risk import access, io
-from risk.capacity_io import read_population_on_grid
-from risk.comprehensive import township_labels
+from risk import io
+from risk.capacity import relief_access as access
+from risk.capacity.comprehensive_risk import township_labels
 from risk.grid import Grid
-from risk.plot import index_map
+from risk.io.figures import index_map
+from risk.io.tables import read_population_on_grid
 from risk.runtime import configure_logging
 
 logger = logging.getLogger(__name__)

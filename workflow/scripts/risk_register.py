@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from risk import io, register, tables
-from risk.combine import risk_settings
+from risk import io
+from risk.assessment import risk_register as register
+from risk.assessment import township_tables as tables
+from risk.assessment.combine_risk import risk_settings
 from risk.grid import Grid
+from risk.io.survey_db import read_survey_points
 from risk.runtime import configure_logging, dask_session
-from risk.survey_db import read_survey_points
 
 logger = logging.getLogger(__name__)
 

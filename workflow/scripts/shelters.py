@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from risk import io, shelters, zoning
-from risk.capacity_io import values_at_points
-from risk.capacity_plots import shelter_map
+from risk import io
+from risk.assessment import zoning
+from risk.capacity import shelters
+from risk.capacity.plots import shelter_map
 from risk.grid import Grid
+from risk.io.tables import values_at_points
 from risk.runtime import configure_logging
 
 logger = logging.getLogger(__name__)

@@ -2,15 +2,16 @@
 
 Flow routing runs on fixed tiles of ``flow_tile`` cells; the DEM is read on the grid with that
 chunk size, so each tile is one Dask block and is routed once while all seven layers are
-written in one pass (:func:`risk.batchwrite.write_rasters`).
+written in one pass (:func:`risk.io.batchwrite.write_rasters`).
 """
 
 import logging
 from pathlib import Path
 
-from risk import io, terrain
-from risk.batchwrite import write_rasters
+from risk import io
 from risk.grid import Grid
+from risk.hazard import terrain
+from risk.io.batchwrite import write_rasters
 from risk.runtime import configure_logging, dask_session
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import rasterio
 
-from risk import CATEGORIES, io, tables
+from risk import CATEGORIES, io
+from risk.assessment import township_tables as tables
+from risk.assessment.risk_register import values_at_points
 from risk.grid import Grid
-from risk.register import values_at_points
+from risk.io.survey_db import read_survey_points
 from risk.runtime import configure_logging, dask_session
-from risk.survey_db import read_survey_points
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from risk import io, tables
+from risk import io
+from risk.assessment import township_tables as tables
 from risk.grid import Grid
 from risk.runtime import configure_logging
 

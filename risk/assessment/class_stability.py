@@ -1,0 +1,263 @@
+"""Monte-Carlo weight perturbation and the stability of risk zones.
+
+Every weight that enters a risk raster (the hazard/exposure/vulnerability weights of the risk
+formula, the indicator weights of index models, the hazard weights of a weighted-sum multi-hazard
+rule) is perturbed independently, ``w' = w · (1 + u)`` with ``u ~ U(-spread, +spread)`` (default
+±20 %), and each perturbed weight vector is renormalised to sum to 1. For each of ``n_draws``
+draws the risk is recomputed, class breaks are redrawn with the zoning method on a systematic
+sample (a fixed-threshold zoning keeps its thresholds), and every cell is classified. A cell's
+**class stability** is the share of draws in which it keeps its published zone: 1 = robust to the
+weighting, low values = the zone depends on a judgement call.
+
+A *risk spec* is a plain dict describing how the rasters combine::
+
+    {"hazards": {"wind": {"layer": "hazard:wind"},                       # a model or fixed layer
+                 "earthquake": {"index": {"features": ["indicator:earthquake/pga", ...],
+                                          "norms": [[lo, hi, direction, transform], ...],
+                                          "weights": [...]}}},
+     "formula": {"wind": "geometric", ...}, "risk_weights": {"wind": [wH, wE, wV], ...},
+     "multi": {"rule": "max", "weights": [...]}}
+
+Layers are looked up by key: ``"hazard:<h>"``, ``"exposure"``, ``"vulnerability"`` and
+``"indicator:<path>"``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from risk.assessment.combine_risk import multi_kernel, risk_kernel
+from risk.assessment.zoning import class_breaks
+from risk.models.index_model import normalise_kernel, systematic_sample_all
+
+
+def perturb(w, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """``w · (1 + U(-spread, spread))``, renormalised to the original sum (1 for normalised weights)."""
+    w = np.asarray(w, dtype="f8")
+    if not 0 <= spread < 1:
+        raise ValueError(f"uncertainty.spread: must lie in [0, 1), got {spread}")
+    out = w * (1.0 + rng.uniform(-spread, spread, size=w.shape))
+    s = out.sum()
+    return out * (w.sum() / s) if s > 0 else w.copy()
+
+
+def draw_specs(spec: dict, n_draws: int, spread: float = 0.2, seed: int = 0) -> list[dict]:
+    """``n_draws`` copies of ``spec`` with every weight vector perturbed (reproducible for a seed)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_draws):
+        s = copy.deepcopy(spec)
+        for h in sorted(s["hazards"]):
+            s["risk_weights"][h] = perturb(s["risk_weights"][h], spread, rng).tolist()
+            if "index" in s["hazards"][h]:
+                s["hazards"][h]["index"]["weights"] = perturb(s["hazards"][h]["index"]["weights"], spread,
+                                                              rng).tolist()
+        multi = s.get("multi")
+        if multi and multi.get("weights") is not None:
+            multi["weights"] = perturb(multi["weights"], spread, rng).tolist()
+        out.append(s)
+    return out
+
+
+def layer_keys(spec: dict, name: str) -> list[str]:
+    """The layer keys needed to compute risk ``name`` (a hazard or ``multi_hazard``)."""
+    hazards = sorted(spec["hazards"]) if name == "multi_hazard" else [name]
+    keys = []
+    for h in hazards:
+        hs = spec["hazards"][h]
+        keys += hs["index"]["features"] if "index" in hs else [hs["layer"]]
+    return keys + ["exposure", "vulnerability"]
+
+
+def _hazards_of(names) -> list[str] | None:
+    return None if "multi_hazard" in names else sorted(set(names))
+
+
+def prepare(spec: dict, layers: dict, hazards: list[str] | None = None) -> dict:
+    """Everything about a block that does not change between draws: clipped layers, their logs, and
+    the normalised indicators of index hazards (so that a draw only re-weights and re-combines)."""
+    hazards = sorted(spec["hazards"]) if hazards is None else hazards
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.clip(np.asarray(layers["exposure"], "f4"), 0, 1)
+        v = np.clip(np.asarray(layers["vulnerability"], "f4"), 0, 1)
+        ctx = {"E": e, "V": v, "lnE": np.log(e), "lnV": np.log(v), "haz": {}}
+        for h in hazards:
+            hs = spec["hazards"][h]
+            if "index" in hs:
+                ix = hs["index"]
+                n = np.stack([normalise_kernel(layers[k], *nm[:2], nm[2], nm[3] if len(nm) > 3 else "none")
+                              for k, nm in zip(ix["features"], ix["norms"], strict=True)])
+                ctx["haz"][h] = ("index", n)
+            else:
+                hv = np.clip(np.asarray(layers[hs["layer"]], "f4"), 0, 1)
+                ctx["haz"][h] = ("layer", hv, np.log(hv))
+    return ctx
+
+
+def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
+    kind = ctx["haz"][h]
+    formula = spec["formula"][h]
+    wh, we, wv = (np.float32(x) for x in spec["risk_weights"][h])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind[0] == "index":
+            w = np.asarray(spec["hazards"][h]["index"]["weights"], dtype="f8")
+            hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4")
+            lnh = np.log(hv) if formula == "geometric" else None
+        else:
+            hv, lnh = kind[1], kind[2]
+        if formula != "geometric":
+            return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
+        acc = np.zeros(hv.shape, dtype="f4")
+        for wi, lx in ((wh, lnh), (we, ctx["lnE"]), (wv, ctx["lnV"])):
+            if wi > 0:
+                acc += wi * lx
+        return np.exp(acc).astype("f4")
+
+
+def evaluate_prepared(spec: dict, names, ctx: dict) -> dict[str, np.ndarray]:
+    """Risk of every name in ``names`` (hazards and/or ``multi_hazard``) for one draw."""
+    hazards = sorted(spec["hazards"]) if "multi_hazard" in names else sorted(set(names))
+    risks = {h: _risk(spec, h, ctx) for h in hazards}
+    out = {n: risks[n] for n in names if n != "multi_hazard"}
+    if "multi_hazard" in names:
+        m = spec["multi"]
+        out["multi_hazard"] = multi_kernel([risks[h] for h in sorted(spec["hazards"])], m["rule"], m.get("weights"))
+    return out
+
+
+def evaluate(spec: dict, name: str, layers: dict) -> np.ndarray:
+    """Risk ``name`` on numpy arrays ``{layer key: array}`` (all the same shape), float32."""
+    ctx = prepare(spec, layers, _hazards_of([name]))
+    return evaluate_prepared(spec, [name], ctx)[name]
+
+
+def _stability_block(block: np.ndarray, keys, specs, names, breaks) -> np.ndarray:
+    nk = len(keys)
+    bases_all = block[nk:]
+    valid = np.any(bases_all > 0, axis=0)  # only cells inside the study area are computed
+    out = np.full((len(names), *block.shape[1:]), np.nan, dtype="f4")
+    if not valid.any():
+        return out
+    layers = {k: block[i][valid] for i, k in enumerate(keys)}
+    bases = [b[valid] for b in bases_all]
+    ctx = prepare(specs[0], layers, _hazards_of(names))
+    counts = [np.zeros(b.shape, dtype="f4") for b in bases]
+    for d, s in enumerate(specs):
+        risks = evaluate_prepared(s, names, ctx)
+        for i, n in enumerate(names):
+            # compare in float32, as risk.assessment.zoning.classify does
+            z = np.searchsorted(np.asarray(breaks[n][d], dtype="f4"), risks[n], side="left") + 1
+            counts[i] += (z == bases[i]) & np.isfinite(risks[n])
+    for i, (c, b) in enumerate(zip(counts, bases, strict=True)):
+        out[i][valid] = np.where(b > 0, c / np.float32(len(specs)), np.float32(np.nan))
+    return out
+
+
+def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: list[str],
+                         base_zones: dict[str, xr.DataArray], methods: dict[str, str], thresholds=None,
+                         n_draws: int = 50, spread: float = 0.2, seed: int = 0,
+                         sample_size: int = 5000) -> tuple[dict[str, xr.DataArray], dict[str, dict]]:
+    """:func:`class_stability` of several names in one pass: the same draws, each block read once.
+
+    ``thresholds`` maps a name to its fixed thresholds (for ``fixed`` zonings). The returned rasters
+    are slices of one Dask array: write them together (:func:`risk.io.batchwrite.write_rasters`) so the
+    draws run once.
+    """
+    names = list(names)
+    keys = list(dict.fromkeys(k for n in names for k in layer_keys(spec, n)))
+    missing = [k for k in keys if k not in layers]
+    if missing:
+        raise ValueError(f"uncertainty of {', '.join(names)}: missing layer(s) {', '.join(missing)}")
+    specs = draw_specs(spec, n_draws, spread, seed)
+    samp = {k: systematic_sample_all(layers[k], sample_size) for k in keys}
+    sctx = prepare(spec, samp, _hazards_of(names))
+    breaks: dict[str, list] = {n: [] for n in names}
+    for s in specs:
+        r = evaluate_prepared(s, names, sctx)
+        for n in names:
+            breaks[n].append(class_breaks(r[n][np.isfinite(r[n])], methods[n],
+                                          thresholds=(thresholds or {}).get(n)))
+    ref = base_zones[names[0]]
+    arrs = [layers[k].data for k in keys] + [base_zones[n].data for n in names]
+    if isinstance(ref.data, da.Array):
+        stack = da.stack([a.astype("f4") if isinstance(a, da.Array) else da.from_array(np.asarray(a, "f4"),
+                          chunks=ref.data.chunks) for a in arrs], axis=0).rechunk({0: -1})
+        out = stack.map_blocks(_stability_block, keys, specs, names, breaks, dtype="f4",
+                               chunks=((len(names),), *stack.chunks[1:]), meta=np.empty((0, 0, 0), "f4"))
+    else:
+        out = _stability_block(np.stack([np.asarray(a, "f4") for a in arrs]), keys, specs, names, breaks)
+    rasters, infos = {}, {}
+    for i, n in enumerate(names):
+        r = xr.DataArray(out[i], dims=ref.dims, coords=ref.coords, name=f"{n}_stability")
+        r.attrs = {k: v for k, v in ref.attrs.items() if k in ("crs", "res")}
+        rasters[n] = r
+        b = np.array(breaks[n])
+        infos[n] = {"name": n, "n_draws": int(n_draws), "spread": float(spread), "seed": int(seed),
+                    "method": methods[n], "sample_size": int(sample_size),
+                    "breaks_mean": b.mean(axis=0).round(6).tolist(), "breaks_std": b.std(axis=0).round(6).tolist(),
+                    "perturbation": "w' = w * (1 + U(-spread, spread)), renormalised; breaks redrawn per draw"}
+    return rasters, infos
+
+
+def class_stability(layers: dict[str, xr.DataArray], spec: dict, name: str, base_zones: xr.DataArray,
+                    method: str, thresholds=None, n_draws: int = 50, spread: float = 0.2, seed: int = 0,
+                    sample_size: int = 5000) -> tuple[xr.DataArray, dict]:
+    """Share of Monte-Carlo draws in which each cell keeps its zone (float32 0-1, NaN outside).
+
+    Parameters
+    ----------
+    layers : dict
+        Rasters by layer key (numpy- or Dask-backed, same grid and chunks).
+    base_zones : xarray.DataArray
+        The published zoning (uint8 1-5, 0 outside), compared against.
+    method, thresholds : str, sequence
+        Zoning method (as in :func:`risk.assessment.zoning.class_breaks`), redrawn for every draw.
+
+    Returns
+    -------
+    stability, info
+        The raster and a record of the draws (breaks per draw, spread, seed).
+    """
+    r, i = class_stability_many(layers, spec, [name], {name: base_zones}, {name: method},
+                                {name: thresholds} if thresholds is not None else None, n_draws, spread, seed,
+                                sample_size)
+    return r[name], i[name]
+
+
+def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
+    """The risk spec of a run from each hazard's ``metrics.json`` and the config's ``risk`` section.
+
+    Index hazards keep their indicators, normalisation and weights (perturbed in the draws);
+    trained hazards enter as their hazard raster.
+    """
+    from risk.assessment.combine_risk import risk_settings
+
+    spec: dict = {"hazards": {}, "formula": {}, "risk_weights": {}}
+    for h, m in sorted(hazard_metrics.items()):
+        if m.get("mode") == "index":
+            feats = list(m["features"])
+            spec["hazards"][h] = {"index": {
+                "features": [f"indicator:{f}" for f in feats],
+                "norms": [[m["normalisation"][f]["lo"], m["normalisation"][f]["hi"],
+                           m["normalisation"][f]["direction"], m["normalisation"][f].get("transform", "none")]
+                          for f in feats],
+                "weights": [m["weights"][f] for f in feats]}}
+        else:
+            spec["hazards"][h] = {"layer": f"hazard:{h}"}
+        formula, w = risk_settings(risk_cfg, h)
+        spec["formula"][h] = formula
+        spec["risk_weights"][h] = list(w)
+    mh = risk_cfg.get("multi_hazard") or {}
+    rule = mh.get("rule", "max")
+    weights = None
+    if rule == "weighted_sum":
+        ws = mh.get("weights") or {}
+        weights = [float(ws.get(h, 1.0)) for h in sorted(hazard_metrics)]
+        s = sum(weights)
+        weights = [w / s for w in weights]
+    spec["multi"] = {"rule": rule, "weights": weights}
+    return spec

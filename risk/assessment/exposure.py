@@ -1,0 +1,63 @@
+"""Exposure: what is there to be harmed — people, buildings and surveyed structures.
+
+Components (each a raster under ``exposure/``):
+
+* ``population`` — residents per km² (the population input is persons per cell);
+* ``built_up`` — share of built-up land within the built-up radius (0–1);
+* ``survey_points`` — Gaussian kernel density of all surveyed points (points per km²).
+
+``exposure.tif`` is their weighted mean after :func:`risk.hazard.normalize.normalize` (each with
+"more = more exposed"; population and point density through ``log1p`` by default, since a town
+centre has orders of magnitude more people than a village).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+
+from risk.blockwise import apply_blocks
+from risk.hazard.indicator_index import weighted_index
+from risk.hazard.normalize import normalize
+
+EXPOSURE_COMPONENTS = ("population", "built_up", "survey_points")
+
+
+def _density_kernel(x, factor):
+    return (x.astype("f8") * factor).astype("float32")
+
+
+def per_km2(per_cell: xr.DataArray, cell_area_m2: float, name: str = "population") -> xr.DataArray:
+    """Convert a per-cell count to a density per km²."""
+    out = apply_blocks(_density_kernel, per_cell, factor=1e6 / float(cell_area_m2), name=name)
+    out.attrs.update(units="per km2")
+    return out
+
+
+def exposure_index(components: Mapping[str, xr.DataArray], weights: Mapping[str, float],
+                   transforms: Mapping[str, str] | None = None, q=(0.02, 0.98),
+                   sample_size: int = 100_000,
+                   bounds: Mapping[str, tuple[float, float]] | None = None) -> tuple[xr.DataArray, dict]:
+    """Combined exposure (0–1) and a record of the normalisation bounds and weights.
+
+    Components missing a finite value are skipped from the mean cell by cell (``skipna``), so
+    a cell with people but no surveyed point is still exposed. ``bounds`` gives known
+    normalisation bounds (in transformed units) of some components; the others are sampled.
+    """
+    bounds = dict(bounds or {})
+    transforms = dict(transforms or {})
+    normed, record = {}, {}
+    for name, arr in components.items():
+        if float(weights.get(name, 0.0)) <= 0:
+            continue
+        t = transforms.get(name, "none")
+        n = normalize(arr, "more", bounds=bounds.get(name), q=q, sample_size=sample_size, transform=t)
+        normed[name] = n
+        record[name] = {"lo": n.attrs["norm_lo"], "hi": n.attrs["norm_hi"], "transform": t,
+                        "weight": float(weights[name])}
+    out = weighted_index(normed, {k: weights[k] for k in normed}, skipna=True).rename("exposure")
+    if not np.isfinite([r["hi"] for r in record.values()]).all():
+        raise ValueError("exposure: a component has no finite value in the study area")
+    return out, record

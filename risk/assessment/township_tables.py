@@ -1,0 +1,216 @@
+"""Per-township tables: zone shares, mean risk, people and survey points by zone.
+
+Zonal statistics use exactextract, which weighs every cell by the fraction of it that a township
+polygon covers (cells cut by a boundary count partly), so shares and people add up exactly over a
+township. Rasters are passed as file paths (read window by window, memory bounded) or, in tests
+and notebooks, as DataArrays on a :class:`~risk.grid.Grid`.
+
+Columns (``<name>`` = a hazard or ``multi_hazard``; ``k`` = zone 1-5, 1 = 低 Low ... 5 = 高 High):
+
+``township_id``, ``name_zh`` (Chinese name as given), ``name_en`` (English/pinyin name when the
+township layer has one), ``area_km2``, ``people``; ``<name>_mean_risk``; ``<name>_z<k>_share`` (share
+of the township's area in zone k); ``<name>_z<k>_people``; ``<name>_zoning_method`` and
+``<name>_zoning_breaks`` (from the zoning raster's tags); ``pts_<category>_total`` and
+``pts_<category>_z<k>`` (surveyed points by the multi-hazard zone of their cell).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from risk.assessment.zoning import ZONE_LABELS
+from risk.grid import Grid
+
+ZONES = tuple(ZONE_LABELS)
+NAME_EN_FIELDS = ("name_en", "name_pinyin", "pinyin", "english", "name_eng", "ename")
+NAME_ZH_FIELDS = ("name", "name_zh", "名称", "乡镇", "township")
+
+
+def raster_source(raster, grid: Grid | None, name: str, zone: bool = False):
+    """An exactextract raster source from a path or a DataArray on ``grid`` (``zone``: 0 is nodata)."""
+    if isinstance(raster, (str, Path)):
+        import rasterio
+        from exactextract.raster import RasterioRasterSource
+
+        return RasterioRasterSource(rasterio.open(str(raster)), name=name)
+    if grid is None:
+        raise ValueError("a grid is needed to read an in-memory raster")
+    from exactextract.raster import NumPyRasterSource
+    from pyproj import CRS
+
+    data = raster.data if isinstance(raster, xr.DataArray) else raster
+    arr = np.asarray(data.compute() if hasattr(data, "compute") else data)
+    nodata = 0 if zone else None
+    xmin, ymin, xmax, ymax = grid.bounds
+    return NumPyRasterSource(arr, xmin, ymin, xmax, ymax, nodata=nodata, name=name,
+                             srs_wkt=CRS(grid.crs).to_wkt())
+
+
+def township_names(townships, name_field: str | None = None) -> pd.DataFrame:
+    """``township_id``, ``name_zh``, ``name_en`` for each township polygon (bilingual-friendly)."""
+    cols = {c.lower(): c for c in townships.columns}
+    zh = name_field or next((cols[f] for f in NAME_ZH_FIELDS if f in cols), None)
+    en = next((cols[f] for f in NAME_EN_FIELDS if f in cols), None)
+    idf = next((cols[f] for f in ("township_id", "code", "id", "adcode") if f in cols), None)
+    n = len(townships)
+    out = pd.DataFrame(index=townships.index)
+    out["township_id"] = (townships[idf].astype(str).values if idf else [f"T{i + 1:03d}" for i in range(n)])
+    out["name_zh"] = townships[zh].astype(str).values if zh else out["township_id"].values
+    out["name_en"] = townships[en].astype(str).values if en else ""
+    return out
+
+
+def zoning_meta(tags: Mapping[str, str]) -> tuple[str, list[float]]:
+    """Zoning method and breaks recorded in a zoning raster's tags (see :func:`risk.assessment.zoning.zoning_tags`)."""
+    method = tags.get("ZONING_METHOD", "")
+    breaks = json.loads(tags["ZONING_BREAKS"]) if tags.get("ZONING_BREAKS") else []
+    return method, [float(b) for b in breaks]
+
+
+def op_columns(t: pd.DataFrame, name: str, ops, n_rasters: int) -> dict[str, str]:
+    """Column of each op: exactextract names them ``<raster>[_<weights>]_<op>`` (just ``<op>`` for one raster)."""
+    out = {}
+    cols = [c for c in t.columns if c != "_row"]
+    for op in ops:
+        cands = [c for c in cols if c.startswith(f"{name}_") and c.endswith(f"_{op}")
+                 and (op != "frac" or not c.endswith("weighted_frac"))]
+        if not cands and n_rasters == 1:
+            cands = [c for c in cols if c == op or (c.endswith(f"_{op}") and (op != "frac" or "weighted" not in c))]
+        if not cands:
+            raise KeyError(f"exactextract returned no {op!r} column for {name!r} (columns: {cols})")
+        out[op] = min(cands, key=len)
+    return out
+
+
+def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, object], population=None,
+               aoi=None, grid: Grid | None = None, strategy: str = "raster-sequential") -> pd.DataFrame:
+    """Zone shares, people by zone and mean risk per township (exactextract).
+
+    Parameters
+    ----------
+    townships : geopandas.GeoDataFrame
+        Polygons in the rasters' CRS.
+    zones, risks : mapping
+        ``{name: raster}`` zoning (uint8 1-5, 0 nodata) and risk (float, NaN nodata) rasters.
+    population : raster, optional
+        Persons per cell; ``aoi`` (1 inside the study area) restricts people counts to the area.
+    strategy : str
+        exactextract's processing strategy; ``raster-sequential`` reads each raster once for all
+        townships (much faster for a county's few dozen townships).
+    """
+    from exactextract import exact_extract
+
+    gdf = townships.reset_index(drop=True)[["geometry"]].copy()
+    gdf["_row"] = np.arange(len(gdf))
+    out = pd.DataFrame(index=gdf.index)
+    out["area_km2"] = gdf.geometry.area.values / 1e6
+    pop_total = None
+    if population is not None:
+        if aoi is not None:
+            t = exact_extract(raster_source(population, grid, "pop"), gdf, ["weighted_sum"],
+                              weights=raster_source(aoi, grid, "aoi"), include_cols=["_row"], output="pandas",
+                              strategy=strategy)
+            pop_total = t.set_index("_row")["weighted_sum"].reindex(gdf["_row"]).to_numpy(dtype="f8")
+        else:
+            t = exact_extract(raster_source(population, grid, "pop"), gdf, ["sum"], include_cols=["_row"],
+                              output="pandas", strategy=strategy)
+            pop_total = t.set_index("_row")["sum"].reindex(gdf["_row"]).to_numpy(dtype="f8")
+        out["people"] = np.nan_to_num(pop_total)
+    names = list(zones)
+    if names:
+        ops = ["unique", "frac"] + (["weighted_frac"] if population is not None else [])
+        kw = {"weights": raster_source(population, grid, "pop")} if population is not None else {}
+        t = exact_extract([raster_source(zones[n], grid, n, zone=True) for n in names], gdf, ops,
+                          include_cols=["_row"], output="pandas", strategy=strategy, **kw)
+        t = t.set_index("_row").reindex(gdf["_row"])
+        for name in names:
+            col = op_columns(t, name, ops, len(names))
+            share = np.zeros((len(gdf), len(ZONES)))
+            wfrac = np.zeros((len(gdf), len(ZONES)))
+            for i in range(len(gdf)):
+                u, fr = t[col["unique"]].iloc[i], t[col["frac"]].iloc[i]
+                if u is None or (isinstance(u, float) and np.isnan(u)):
+                    continue
+                wf = t[col["weighted_frac"]].iloc[i] if population is not None else None
+                for j, val in enumerate(np.asarray(u).astype(int)):
+                    if 1 <= val <= len(ZONES):
+                        share[i, val - 1] = fr[j]
+                        if wf is not None and np.isfinite(wf[j]):
+                            wfrac[i, val - 1] = wf[j]
+            for k in ZONES:
+                out[f"{name}_z{k}_share"] = share[:, k - 1].round(6)
+            if population is not None:
+                for k in ZONES:
+                    out[f"{name}_z{k}_people"] = (wfrac[:, k - 1] * np.nan_to_num(pop_total)).round(1)
+    rnames = list(risks)
+    if rnames:
+        t = exact_extract([raster_source(risks[n], grid, n) for n in rnames], gdf, ["mean"], include_cols=["_row"],
+                          output="pandas", strategy=strategy)
+        t = t.set_index("_row").reindex(gdf["_row"])
+        for name in rnames:
+            col = op_columns(t, name, ["mean"], len(rnames))
+            out[f"{name}_mean_risk"] = t[col["mean"]].to_numpy(dtype="f8").round(6)
+    return out
+
+
+def points_by_zone(points, townships, zone_values: Mapping[str, np.ndarray], ids: pd.DataFrame) -> pd.DataFrame:
+    """Long table: surveyed points per township, category, zoned layer and zone.
+
+    ``points`` has ``category`` and a geometry; ``zone_values[name]`` is the zone (0-5) of each
+    point's cell; ``ids`` comes from :func:`township_names` (same index as ``townships``).
+    """
+    import geopandas as gpd
+
+    cols = ["township_id", "name_zh", "category", "layer", "zone", "zone_label", "count"]
+    if len(points) == 0:
+        return pd.DataFrame(columns=cols)
+    tw = gpd.GeoDataFrame(ids.reset_index(drop=True), geometry=townships.geometry.values, crs=townships.crs)
+    pts = gpd.GeoDataFrame({"category": points["category"].values, "_i": np.arange(len(points))},
+                           geometry=points.geometry.values, crs=points.crs)
+    j = gpd.sjoin(pts, tw, how="inner", predicate="within").drop_duplicates("_i")
+    rows = []
+    for name, z in zone_values.items():
+        zz = np.asarray(z)[j["_i"].to_numpy()]
+        d = pd.DataFrame({"township_id": j["township_id"].values, "name_zh": j["name_zh"].values,
+                          "category": j["category"].values, "layer": name, "zone": zz.astype(int)})
+        rows.append(d[d["zone"] > 0])
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    long = pd.concat(rows).groupby(["township_id", "name_zh", "category", "layer", "zone"]).size()
+    long = long.rename("count").reset_index()
+    long["zone_label"] = long["zone"].map(lambda k: " ".join(ZONE_LABELS[int(k)]))
+    return long[cols]
+
+
+def township_table(townships, zones, risks, *, zoning_tags: Mapping[str, Mapping[str, str]], population=None,
+                   aoi=None, grid: Grid | None = None, points=None, point_zones=None,
+                   points_layer: str = "multi_hazard", categories=(), name_field: str | None = None):
+    """The wide township table (GeoDataFrame) and the long points-by-zone table; see the module docstring."""
+    import geopandas as gpd
+
+    ids = township_names(townships, name_field).reset_index(drop=True)
+    stats = zone_stats(townships, zones, risks, population, aoi, grid)
+    wide = pd.concat([ids, stats.reset_index(drop=True)], axis=1)
+    for name, tags in zoning_tags.items():
+        method, breaks = zoning_meta(tags)
+        wide[f"{name}_zoning_method"] = method
+        wide[f"{name}_zoning_breaks"] = json.dumps(breaks)
+    long = points_by_zone(points, townships, point_zones or {}, ids) if points is not None else None
+    if long is not None:
+        cats = list(dict.fromkeys(list(categories) + sorted(long["category"].unique())))
+        sel = long[long["layer"] == points_layer]
+        for c in cats:
+            sc = sel[sel["category"] == c]
+            total = sc.groupby("township_id")["count"].sum()
+            wide[f"pts_{c}_total"] = wide["township_id"].map(total).fillna(0).astype(int)
+            for k in ZONES:
+                cnt = sc[sc["zone"] == k].set_index("township_id")["count"]
+                wide[f"pts_{c}_z{k}"] = wide["township_id"].map(cnt).fillna(0).astype(int)
+    gdf = gpd.GeoDataFrame(wide, geometry=townships.geometry.values, crs=townships.crs)
+    return gdf, long

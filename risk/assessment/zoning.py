@@ -1,0 +1,137 @@
+"""Cut a continuous index (0-1) into five risk zones, with the tags that record how.
+
+Zones follow the outputs contract: 1 = 低 Low, 2 = 较低 Moderately low, 3 = 中 Medium,
+4 = 较高 Moderately high, 5 = 高 High, 0 = nodata (outside the study area). Class breaks come
+from mapclassify (natural breaks are drawn on a systematic sample of cells: Fisher-Jenks is
+quadratic in the number of values) or from fixed thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+METHODS = ("natural_breaks", "quantiles", "equal_interval", "std_mean", "fixed")
+
+ZONE_LABELS = {
+    1: ("低", "Low"),
+    2: ("较低", "Moderately low"),
+    3: ("中", "Medium"),
+    4: ("较高", "Moderately high"),
+    5: ("高", "High"),
+}
+ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
+    1: (26, 150, 65, 255),
+    2: (166, 217, 106, 255),
+    3: (255, 255, 191, 255),
+    4: (253, 174, 97, 255),
+    5: (215, 25, 28, 255),
+}
+
+
+def systematic_sample(arr: xr.DataArray, n: int) -> np.ndarray:
+    """Finite values of a regular sub-grid of about ``n`` cells (cheap on Dask: a strided slice)."""
+    total = int(np.prod(arr.shape))
+    step = max(1, int(math.floor(math.sqrt(total / max(n, 1)))))
+    sub = arr.data[::step, ::step]
+    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
+    vals = np.asarray(vals, dtype="f8").ravel()
+    return vals[np.isfinite(vals)]
+
+
+def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
+                 thresholds=None) -> np.ndarray:
+    """Upper bounds of zones 1..k-1 (``k - 1`` increasing numbers).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Finite sample of the index.
+    method : str
+        One of ``natural_breaks``, ``quantiles``, ``equal_interval``, ``std_mean``
+        (mean ± 0.5 and 1.5 standard deviations), ``fixed``.
+    thresholds : sequence of float, optional
+        The ``k - 1`` upper bounds for ``fixed``.
+
+    Examples
+    --------
+    >>> class_breaks(np.arange(100.0), "quantiles").round(1).tolist()
+    [19.8, 39.6, 59.4, 79.2]
+    """
+    import mapclassify
+
+    if method not in METHODS:
+        raise ValueError(f"zoning.method: {method!r} is not one of {', '.join(METHODS)}")
+    if method == "fixed":
+        b = np.asarray(thresholds, dtype="f8")
+        if b.shape != (k - 1,) or np.any(np.diff(b) <= 0):
+            raise ValueError(f"zoning.thresholds: expected {k - 1} increasing numbers, got {thresholds!r}")
+        return b
+    values = np.asarray(values, dtype="f8")
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("cannot draw class breaks: the index has no finite value")
+    if np.unique(values).size < k:
+        # Degenerate input (constant index): fall back to evenly spaced bounds over [min, max + eps].
+        lo, hi = float(values.min()), float(values.max())
+        return np.linspace(lo, hi + 1e-9, k + 1)[1:-1]
+    if method == "natural_breaks":
+        clf = mapclassify.FisherJenks(values, k=k)
+    elif method == "quantiles":
+        clf = mapclassify.Quantiles(values, k=k)
+    elif method == "equal_interval":
+        clf = mapclassify.EqualInterval(values, k=k)
+    else:
+        clf = mapclassify.StdMean(values, multiples=[-1.5, -0.5, 0.5, 1.5])
+    b = np.asarray(clf.bins[:-1], dtype="f8")
+    if b.size != k - 1:  # StdMean may collapse classes on skewed data
+        b = np.interp(np.linspace(0, 1, k + 1)[1:-1], np.linspace(0, 1, b.size + 2), np.r_[values.min(), b,
+                      values.max()])
+    return np.maximum.accumulate(b)
+
+
+def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
+    """Zone numbers (uint8, 1..len(breaks)+1) of each cell; 0 where the index is NaN.
+
+    A value equal to a break falls in the lower zone (breaks are inclusive upper bounds).
+    Works on numpy- and Dask-backed arrays alike.
+    """
+    b = np.asarray(breaks, dtype="f8")
+
+    def _zone(x):
+        # Compare in the data's precision: a float32 0.4 must equal a 0.4 break.
+        bb = b.astype(x.dtype) if x.dtype.kind == "f" else b
+        z = np.searchsorted(bb, x, side="left").astype("uint8") + 1
+        return np.where(np.isfinite(x), z, 0).astype("uint8")
+
+    data = arr.data
+    out = data.map_blocks(_zone, dtype="uint8") if isinstance(data, da.Array) else _zone(np.asarray(data))
+    res = arr.copy(data=out)
+    res.attrs = {**arr.attrs, "breaks": b.tolist()}
+    return res
+
+
+def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:
+    """GeoTIFF metadata recording the method and the breaks (and the labels) of a zoning raster."""
+    tags = {
+        "HAZARD": hazard,
+        "ZONING_METHOD": method,
+        "ZONING_BREAKS": json.dumps([float(x) for x in breaks]),  # full precision: the exact edges used
+        "ZONING_RULE": "zone k holds values in (break[k-1], break[k]]; zone 1 <= break[0]; 0 = nodata",
+        "SOURCE_INDEX": source,
+    }
+    for k, (zh, en) in ZONE_LABELS.items():
+        tags[f"CLASS_{k}"] = f"{zh} {en}"
+    return tags
+
+
+def band_description(hazard: str) -> str:
+    """Bilingual band description of a zoning raster."""
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
+    return f"{zh}风险区划 {en} risk zone (1 低 Low … 5 高 High, 0 nodata)"

@@ -1,0 +1,282 @@
+"""The indicator stacks of each hazard: what they are, and how they are derived from the inputs.
+
+:data:`INDICATORS` is the one table (name, meaning, unit, source, direction) that the docs, the
+workflow (output file names ``indicators/<hazard>/<name>.tif``), the index weights in the config
+and the models stage all read. The functions below derive the indicators that are not simply an
+input or a terrain layer: land-cover reclassifications, built-up share, aspect dryness, wind
+exposure, and the seismic site term (:mod:`risk.hazard.vs30`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from risk.blockwise import apply_blocks, apply_overlap
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator raster of a hazard.
+
+    Parameters
+    ----------
+    name : str
+        File stem under ``indicators/<hazard>/``.
+    meaning, unit, source : str
+        What it measures, its unit, and where it comes from.
+    direction : str
+        ``more``: more of it is more dangerous; ``less``: less of it is more dangerous.
+    bounds : (float, float), optional
+        Fixed normalisation bounds (for scores on a known scale); otherwise quantiles.
+    transform : str
+        Transform before normalising (``none`` or ``log1p``).
+    """
+
+    name: str
+    meaning: str
+    unit: str
+    source: str
+    direction: str
+    bounds: tuple[float, float] | None = None
+    transform: str = "none"
+
+
+_SLOPE = Indicator("slope", "terrain slope", "degree", "DEM (Horn 3×3, xarray-spatial)", "more")
+_RAIN = Indicator("rain_max24h", "maximum 24-hour rainfall", "mm", "input `rain_max24h` (bilinear)", "more")
+_D_RIVERS = Indicator("distance_rivers", "distance to the nearest river", "m",
+                      "input `rivers` rasterised, exact EDT", "less")
+_D_ROADS = Indicator("distance_roads", "distance to the nearest road", "m", "input `roads` rasterised, exact EDT",
+                     "less")
+
+INDICATORS: dict[str, tuple[Indicator, ...]] = {
+    "waterlogging": (
+        Indicator("depression_depth", "depth of the closed depression the cell lies in (water ponds there)", "m",
+                  "DEM, Priority-Flood fill minus DEM", "more"),
+        Indicator("twi", "topographic wetness index ln(a / tan β)", "ln(m)", "DEM, D8 flow accumulation and slope",
+                  "more"),
+        _D_RIVERS,
+        Indicator("built_up_share", "share of built-up (sealed) cells within the built-up radius", "fraction 0–1",
+                  "input `landcover`", "more", bounds=(0.0, 1.0)),
+        _RAIN,
+        Indicator("slope", "terrain slope (flat ground drains slowly)", "degree", "DEM (Horn 3×3, xarray-spatial)",
+                  "less"),
+    ),
+    "geological": (
+        _SLOPE,
+        Indicator("relief", "local relief: highest minus lowest elevation within the relief radius", "m",
+                  "DEM", "more"),
+        Indicator("curvature", "magnitude of total curvature (convex scarps and concave hollows)", "1/100 m⁻¹",
+                  "DEM (xarray-spatial curvature), absolute value", "more"),
+        Indicator("distance_rivers", "distance to the nearest river (toe erosion)", "m",
+                  "input `rivers` rasterised, exact EDT", "less"),
+        Indicator("distance_roads", "distance to the nearest road (cut slopes)", "m",
+                  "input `roads` rasterised, exact EDT", "less"),
+        Indicator("landcover", "land-cover susceptibility score (bare and cultivated slopes fail more)",
+                  "score 0–1", "input `landcover`, `indicators.landcover_scores.geological`", "more",
+                  bounds=(0.0, 1.0)),
+        _RAIN,
+    ),
+    "earthquake": (
+        Indicator("pga", "peak ground acceleration on rock", "g", "input `pga` (bilinear)", "more"),
+        Indicator("site_amplification", "short-period site amplification (760 / Vs30)^0.35", "factor",
+                  "Vs30 proxy from slope (Wald & Allen 2007), Borcherdt (1994)", "more"),
+        Indicator("slope", "terrain slope (co-seismic landslides, topographic amplification)", "degree",
+                  "DEM (Horn 3×3, xarray-spatial)", "more"),
+        Indicator("vs30", "slope-based Vs30 (informative; weight 0 by default)", "m/s",
+                  "DEM smoothed to ≈ 30″, Wald & Allen (2007)", "less"),
+    ),
+    "wildfire": (
+        Indicator("fuel", "fuel load score of the land cover", "score 0–1",
+                  "input `landcover`, `indicators.landcover_scores.fuel`", "more", bounds=(0.0, 1.0)),
+        _SLOPE,
+        Indicator("aspect_dryness", "dryness of the slope's aspect: 1 facing SSW, 0 facing NNE, 0.5 flat",
+                  "score 0–1", "DEM aspect (xarray-spatial)", "more", bounds=(0.0, 1.0)),
+        Indicator("distance_roads", "distance to the nearest road (human ignitions)", "m",
+                  "input `roads` rasterised, exact EDT", "less"),
+        Indicator("distance_settlements", "distance to the nearest settlement (human ignitions)", "m",
+                  "input `settlements` points, exact EDT", "less"),
+    ),
+    "wind": (
+        Indicator("wind50", "50-year return wind speed", "m/s", "input `wind50` (bilinear)", "more"),
+        Indicator("terrain_exposure", "topographic position: elevation above the mean within the exposure radius",
+                  "m", "DEM", "more"),
+        Indicator("roughness", "aerodynamic roughness length of the land cover (rough ground slows wind)", "m",
+                  "input `landcover`, `indicators.landcover_scores.roughness_m`", "less", transform="log1p"),
+    ),
+}
+"""Indicators of each hazard, in the order they are documented and written."""
+
+
+def indicator_names(hazard: str) -> list[str]:
+    """File stems of a hazard's indicators."""
+    return [i.name for i in INDICATORS[hazard]]
+
+
+def indicator(hazard: str, name: str) -> Indicator:
+    """The :class:`Indicator` ``name`` of ``hazard``."""
+    for ind in INDICATORS[hazard]:
+        if ind.name == name:
+            return ind
+    raise KeyError(f"{hazard} has no indicator {name!r} (it has {', '.join(indicator_names(hazard))})")
+
+
+def indicator_table() -> str:
+    """The indicator table in Markdown (for the README and docs)."""
+    lines = ["| hazard | indicator (file) | meaning | unit | source | direction |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for hazard, inds in INDICATORS.items():
+        for i in inds:
+            d = "more = more dangerous" if i.direction == "more" else "less = more dangerous"
+            lines.append(f"| {hazard} | `{i.name}` | {i.meaning} | {i.unit} | {i.source} | {d} |")
+    return "\n".join(lines) + "\n"
+
+
+# -- land cover -------------------------------------------------------------------------------
+def _lookup(codes: Mapping, scores: Mapping, default: float) -> np.ndarray:
+    table = np.full(256, default, dtype="float32")
+    for code, key in codes.items():
+        if key in scores:
+            table[int(code)] = float(scores[key])
+    table[0] = np.nan  # 0 = no data in a land-cover raster read onto the grid
+    return table
+
+
+def _reclass_kernel(lc, table):
+    lc = np.asarray(lc)
+    idx = np.where(np.isfinite(lc), lc, 0).astype("int64") if lc.dtype.kind == "f" else lc.astype("int64")
+    return table[np.clip(idx, 0, 255)]
+
+
+def landcover_score(landcover: xr.DataArray, classes: Mapping, scores: Mapping, default: float = np.nan,
+                    name: str = "landcover") -> xr.DataArray:
+    """Map land-cover codes to a score per class.
+
+    Parameters
+    ----------
+    landcover : DataArray
+        Integer codes (0 = no data).
+    classes : dict
+        Code -> class key (config ``landcover_classes``).
+    scores : dict
+        Class key -> value.
+    """
+    table = _lookup(classes, scores, default)
+    return apply_blocks(_reclass_kernel, landcover, table=table, name=name)
+
+
+def _share_kernel(block, size):
+    from scipy import ndimage
+
+    valid = np.isfinite(block)
+    s = ndimage.uniform_filter(np.where(valid, block, 0.0).astype("f8"), size=size, mode="constant")
+    n = ndimage.uniform_filter(valid.astype("f8"), size=size, mode="constant")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(valid & (n > 1e-9), np.clip(s / np.maximum(n, 1e-12), 0, 1), np.nan)
+
+
+def built_up_share(landcover: xr.DataArray, classes: Mapping, radius_m: float = 500.0,
+                   key: str = "built_up") -> xr.DataArray:
+    """Share of built-up cells among the cells with land cover within ± ``radius_m`` (square window)."""
+    from risk.hazard.terrain import _radius_cells, _res
+
+    is_built = landcover_score(landcover, classes, {k: float(k == key) for k in set(classes.values())}, 0.0,
+                               name="built_up")
+    r = _radius_cells(radius_m, _res(landcover))
+    out = apply_overlap(_share_kernel, is_built, depth=r, size=2 * r + 1, name="built_up_share")
+    out.attrs.update(units="1")
+    return out
+
+
+def _dryness_kernel(asp, peak):
+    a = asp.astype("f8")
+    d = 0.5 * (1.0 + np.cos(np.deg2rad(a - peak)))
+    return np.where(a < 0, 0.5, d).astype("float32")
+
+
+def aspect_dryness(aspect: xr.DataArray, peak_deg: float = 202.5) -> xr.DataArray:
+    """0–1 dryness of a slope's facing: 1 towards ``peak_deg`` (SSW), 0 opposite, 0.5 on flats."""
+    return apply_blocks(_dryness_kernel, aspect, peak=float(peak_deg), name="aspect_dryness")
+
+
+def _abs_kernel(x):
+    return np.abs(x).astype("float32")
+
+
+def absolute(arr: xr.DataArray) -> xr.DataArray:
+    """Absolute value, chunk by chunk."""
+    return apply_blocks(_abs_kernel, arr, name=arr.name)
+
+
+def _mask_kernel(x, m):
+    return np.where(m > 0, x, np.nan).astype("float32")
+
+
+def mask(arr: xr.DataArray, aoi: xr.DataArray) -> xr.DataArray:
+    """``arr`` inside the AOI (``aoi`` > 0), NaN outside."""
+    return apply_blocks(_mask_kernel, arr, aoi, name=arr.name)
+
+
+def hazard_indicators(layers: Mapping[str, xr.DataArray], *, landcover_classes: Mapping,
+                      landcover_scores: Mapping[str, Mapping[str, float]], built_up_radius_m: float = 500.0,
+                      exposure_radius_m: float = 1000.0, vs30_params: Mapping | None = None,
+                      hazards=None) -> dict[str, dict[str, xr.DataArray]]:
+    """Every indicator of :data:`INDICATORS` from the base layers (lazy on Dask).
+
+    Parameters
+    ----------
+    layers : dict
+        ``dem``, the terrain layers (``slope``, ``aspect``, ``curvature``, ``relief``, ``twi``,
+        ``depression_depth``), ``landcover`` (codes), ``rain_max24h``, ``pga``, ``wind50`` and the
+        distances ``distance_rivers``, ``distance_roads``, ``distance_settlements``. Only those the
+        requested ``hazards`` need must be present.
+    landcover_classes : dict
+        Code -> class key.
+    landcover_scores : dict
+        ``geological``, ``fuel`` and ``roughness_m`` tables (class key -> value; missing classes 0).
+    vs30_params : dict
+        ``region``, ``smoothing_m``, ``reference_m_s``, ``exponent``.
+    """
+    from risk.hazard import terrain, vs30
+
+    vp = {"region": "active", "smoothing_m": 450.0, "reference_m_s": 760.0, "exponent": 0.35, **(vs30_params or {})}
+    hazards = list(hazards or INDICATORS)
+    cache: dict[str, xr.DataArray] = {}
+
+    def get(name: str) -> xr.DataArray:
+        if name in cache:
+            return cache[name]
+        if name in ("slope", "relief", "twi", "depression_depth", "rain_max24h", "pga", "wind50",
+                    "distance_rivers", "distance_roads", "distance_settlements"):
+            out = layers[name]
+        elif name == "curvature":
+            out = absolute(layers["curvature"])
+        elif name == "aspect_dryness":
+            out = aspect_dryness(layers["aspect"])
+        elif name == "built_up_share":
+            out = built_up_share(layers["landcover"], landcover_classes, built_up_radius_m)
+        elif name == "landcover":
+            out = landcover_score(layers["landcover"], landcover_classes, landcover_scores["geological"], 0.0)
+        elif name == "fuel":
+            out = landcover_score(layers["landcover"], landcover_classes, landcover_scores["fuel"], 0.0, "fuel")
+        elif name == "roughness":
+            out = landcover_score(layers["landcover"], landcover_classes, landcover_scores["roughness_m"], 0.0,
+                                  "roughness")
+        elif name == "terrain_exposure":
+            out = terrain.topographic_position(layers["dem"], exposure_radius_m)
+        elif name == "vs30":
+            dem = layers["dem"]
+            smoothed = terrain.smooth(dem, vp["smoothing_m"]) if vp["smoothing_m"] > 0 else dem
+            out = vs30.vs30(terrain.gradient(smoothed), vp["region"])
+        elif name == "site_amplification":
+            out = vs30.site_amplification(get("vs30"), vp["reference_m_s"], vp["exponent"])
+        else:  # pragma: no cover - INDICATORS and this function are kept in step by the tests
+            raise KeyError(name)
+        cache[name] = out.rename(name)
+        return cache[name]
+
+    # an indicator shared by several hazards is the same DataArray object in each (written once)
+    return {h: {i.name: get(i.name) for i in INDICATORS[h]} for h in hazards}

@@ -1,0 +1,112 @@
+"""Scale indicators to 0–1, robust to outliers, with their direction applied.
+
+``normalize`` maps a raster to 0 (least dangerous) … 1 (most dangerous):
+
+1. an optional transform (``log1p`` for heavy-tailed quantities such as population);
+2. bounds ``lo, hi``: fixed ones (for scores already on a scale), or the ``q`` and ``1 − q``
+   quantiles of a systematic sample of the raster (:func:`risk.assessment.zoning.systematic_sample`: a
+   strided sub-grid, cheap on Dask, and the same whatever the chunking);
+3. ``(x − lo) / (hi − lo)`` clipped to [0, 1], so that a few extreme cells do not squash the rest;
+4. ``1 − …`` when less of the quantity is more dangerous (``direction="less"``: distance to a
+   river, Vs30, surface roughness).
+
+A constant raster (``hi <= lo``) scales to 0 everywhere it is finite; NaN stays NaN. The bounds
+and direction used are stored in the result's ``attrs`` so a report or a model can repeat them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from risk.blockwise import apply_blocks
+
+DIRECTIONS = ("more", "less")
+TRANSFORMS = ("none", "log1p")
+
+
+def _transform(x, transform):
+    if transform == "log1p":
+        with np.errstate(invalid="ignore"):
+            return np.log1p(np.maximum(x, 0))
+    return x
+
+
+def quantile_bounds(arr: xr.DataArray, q: tuple[float, float] = (0.02, 0.98), sample_size: int = 100_000,
+                    transform: str = "none") -> tuple[float, float]:
+    """Lower and upper quantiles of a systematic sample of ``arr`` (after ``transform``).
+
+    Examples
+    --------
+    >>> a = xr.DataArray(np.arange(101.0).reshape(1, -1), dims=("y", "x"))
+    >>> quantile_bounds(a, (0.1, 0.9))
+    (10.0, 90.0)
+    """
+    from risk.assessment.zoning import systematic_sample
+
+    _check(q=q, transform=transform)
+    vals = _transform(systematic_sample(arr, sample_size), transform)
+    vals = vals[np.isfinite(vals)]
+    if vals.size == 0:
+        return (float("nan"), float("nan"))
+    lo, hi = np.quantile(vals, [q[0], q[1]])
+    return float(lo), float(hi)
+
+
+def _check(direction="more", q=(0.0, 1.0), transform="none"):
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction {direction!r} is not one of {DIRECTIONS}")
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform {transform!r} is not one of {TRANSFORMS}")
+    if not (0.0 <= q[0] < q[1] <= 1.0):
+        raise ValueError(f"quantiles {q!r}: expected 0 <= lower < upper <= 1")
+
+
+def _scale_kernel(x, lo, hi, less, transform):
+    x = _transform(x.astype("float64"), transform)
+    if not (hi > lo):
+        y = np.where(np.isfinite(x), 0.0, np.nan)
+    else:
+        y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        if less:
+            y = 1.0 - y
+    return y.astype("float32")
+
+
+def normalize(arr: xr.DataArray, direction: str = "more", bounds: tuple[float, float] | None = None,
+              q: tuple[float, float] = (0.02, 0.98), sample_size: int = 100_000,
+              transform: str = "none") -> xr.DataArray:
+    """Scale ``arr`` to 0–1 (1 = most dangerous); see the module docstring.
+
+    Parameters
+    ----------
+    arr : xarray.DataArray
+        numpy- or Dask-backed raster.
+    direction : str
+        ``more`` (more of it is more dangerous) or ``less``.
+    bounds : (float, float), optional
+        Fixed ``(lo, hi)`` in transformed units; default: quantiles ``q`` of a sample.
+    q : (float, float)
+        Lower and upper quantiles used as bounds.
+    sample_size : int
+        About how many cells to sample for the quantiles.
+    transform : str
+        ``none`` or ``log1p`` (applied before scaling; negative values count as 0).
+
+    Examples
+    --------
+    >>> a = xr.DataArray(np.array([[0.0, 5.0, 10.0, np.nan]]), dims=("y", "x"))
+    >>> normalize(a, bounds=(0, 10)).values.tolist()
+    [[0.0, 0.5, 1.0, nan]]
+    >>> normalize(a, "less", bounds=(0, 10)).values.tolist()
+    [[1.0, 0.5, 0.0, nan]]
+    """
+    _check(direction, q, transform)
+    if bounds is None:
+        lo, hi = quantile_bounds(arr, q, sample_size, transform)
+    else:
+        lo, hi = float(bounds[0]), float(bounds[1])
+    out = apply_blocks(_scale_kernel, arr, lo=lo, hi=hi, less=direction == "less", transform=transform,
+                       name=arr.name)
+    out.attrs.update(units="1", norm_lo=lo, norm_hi=hi, norm_direction=direction, norm_transform=transform)
+    return out

@@ -1,0 +1,196 @@
+"""Rasters: reading any raster onto the analysis grid block by block, writing COGs atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import rasterio
+import xarray as xr
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+
+from risk.grid import Grid
+from risk.io.files import _tmp_suffix, atomic_path
+
+# -- rasters: reading onto the grid -----------------------------------------------------------
+_RESAMPLING = {r.name: r for r in Resampling}
+
+
+def read_raster_on_grid(path, grid: Grid, resampling: str = "bilinear", band: int = 1,
+                        dtype: str = "float32", dask_: bool = True, name: str | None = None) -> xr.DataArray:
+    """Read one band of any raster onto ``grid``, warped block by block.
+
+    Each Dask block opens the file and reads its own window through a GDAL warped VRT, so the
+    graph pickles to a remote ``dask.distributed`` scheduler and memory stays at one block per
+    worker however large the grid. Source nodata becomes NaN for float outputs.
+    """
+    path = str(path)
+    if resampling not in _RESAMPLING:
+        raise ValueError(f"unknown resampling {resampling!r}; expected one of {sorted(_RESAMPLING)}")
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise ValueError(f"{path}: raster has no CRS")
+        if band > src.count:
+            raise ValueError(f"{path}: has {src.count} band(s), band {band} was asked for")
+    kw = dict(path=path, grid=grid, resampling=resampling, band=band, dtype=dtype)
+    if not dask_:
+        data = _read_block(0, 0, grid.height, grid.width, **kw)
+    else:
+        rows = []
+        r0 = 0
+        for nr in grid.chunks[0]:
+            c0 = 0
+            row = []
+            for nc in grid.chunks[1]:
+                blk = dask.delayed(_read_block, pure=True)(r0, c0, nr, nc, **kw)
+                row.append(da.from_delayed(blk, (nr, nc), dtype=dtype))
+                c0 += nc
+            rows.append(da.concatenate(row, axis=1))
+            r0 += nr
+        data = da.concatenate(rows, axis=0)
+    return grid.like(data, name=name or Path(path).stem)
+
+
+def _read_block(r0, c0, nr, nc, *, path, grid: Grid, resampling, band, dtype):
+    is_float = np.issubdtype(np.dtype(dtype), np.floating)
+    with rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))):
+        with rasterio.open(path) as src:
+            nodata = src.nodatavals[band - 1]
+            vrt_opts = dict(crs=grid.crs, transform=grid.block_transform(r0, c0), width=nc, height=nr,
+                            resampling=_RESAMPLING[resampling])
+            if nodata is not None:
+                vrt_opts.update(src_nodata=nodata, nodata=nodata)
+            with WarpedVRT(src, **vrt_opts) as vrt:
+                arr = vrt.read(band, masked=True)
+    if is_float:
+        return arr.astype(dtype).filled(np.nan)
+    return arr.filled(0).astype(dtype)
+
+
+def aoi_mask(aoi, grid: Grid, dask_: bool = True) -> xr.DataArray:
+    """Boolean raster: True for cells whose centre lies inside the AOI."""
+    geoms = aoi.to_crs(grid.crs).geometry.values
+    return grid.rasterize(geoms, 1, 0, "uint8", dask=dask_, name="aoi").astype(bool)
+
+
+# -- rasters: writing -------------------------------------------------------------------------
+def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.nan, dtype: str = "float32",
+                 cog: bool = False, tags: Mapping[str, str] | None = None,
+                 band_description: str | None = None, colormap: Mapping[int, tuple] | None = None,
+                 overview_resampling: str = "average", threads: str = "ALL_CPUS",
+                 batch_pixels: int = 32 * 1024 * 1024) -> None:
+    """Write a 2-D raster on ``grid`` as a tiled, DEFLATE-compressed GeoTIFF, atomically.
+
+    Dask arrays are computed in batches of block rows (about ``batch_pixels`` cells at a time)
+    in the calling process, so memory stays bounded on any scheduler, local or remote. With
+    ``cog`` the tiled file is then copied into GDAL's Cloud-Optimized layout with internal
+    overviews (a streaming copy: GDAL reads the tiles back rather than holding the raster).
+    """
+    path = Path(path)
+    data = arr.data if isinstance(arr, xr.DataArray) else arr
+    if tuple(data.shape) != grid.shape:
+        raise ValueError(f"{path.name}: array shape {tuple(data.shape)} does not match grid {grid.shape}")
+    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
+                   transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
+                   compress="DEFLATE", predictor=3 if np.dtype(dtype).kind == "f" else 2,
+                   num_threads=threads, BIGTIFF="IF_SAFER")
+    with atomic_path(path, _tmp_suffix(path)) as final_tmp:
+        target = final_tmp if not cog else final_tmp.with_name(final_tmp.name + ".tiles.tif")
+        try:
+            with rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))):
+                with rasterio.open(target, "w", **profile) as dst:
+                    for window, block in _iter_row_batches(data, grid, dtype, nodata, batch_pixels):
+                        dst.write(block, 1, window=window)
+                    _describe(dst, tags, band_description, colormap)
+                if cog:
+                    from rasterio.shutil import copy as rio_copy
+
+                    rio_copy(target, final_tmp, driver="COG", COMPRESS="DEFLATE",
+                             PREDICTOR="YES" if np.dtype(dtype).kind == "f" else "NO", BLOCKSIZE=512,
+                             OVERVIEWS="IGNORE_EXISTING", RESAMPLING=overview_resampling.upper(),
+                             NUM_THREADS=threads, BIGTIFF="IF_SAFER")
+        finally:
+            if cog:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+    if colormap is not None and cog:
+        _ensure_colormap(path, colormap)
+
+
+def _describe(dst, tags, band_description, colormap) -> None:
+    if tags:
+        dst.update_tags(**{str(k): str(v) for k, v in tags.items()})
+    if band_description:
+        dst.set_band_description(1, band_description)
+    if colormap is not None:
+        dst.write_colormap(1, {int(k): tuple(v) for k, v in colormap.items()})
+
+
+def _ensure_colormap(path: Path, colormap) -> None:
+    with rasterio.open(path) as src:
+        try:
+            has = bool(src.colormap(1))
+        except ValueError:
+            has = False
+    if not has:  # pragma: no cover - GDAL's COG driver keeps colour tables since 3.1
+        raise RuntimeError(f"{path}: the COG copy lost its colour table")
+
+
+def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels):
+    from rasterio.windows import Window
+
+    def fill(block):
+        block = np.asarray(block)
+        if np.dtype(dtype).kind != "f" and block.dtype.kind == "f":
+            block = np.where(np.isnan(block), nodata if nodata is not None else 0, block)
+        return block.astype(dtype, copy=False)
+
+    if not isinstance(data, da.Array):
+        yield Window(0, 0, grid.width, grid.height), fill(data)
+        return
+    row_chunks = data.chunks[0]
+    rows_per_batch = max(1, batch_pixels // max(1, grid.width * max(row_chunks)))
+    r0 = 0
+    for i in range(0, len(row_chunks), rows_per_batch):
+        nrows = sum(row_chunks[i:i + rows_per_batch])
+        block = data[r0:r0 + nrows].compute()
+        yield Window(0, r0, grid.width, nrows), fill(block)
+        r0 += nrows
+
+
+def read_raster(path, masked_nan: bool = True) -> tuple[np.ndarray, dict]:
+    """Read band 1 of a raster fully into memory (for tests and small outputs) with its profile."""
+    with rasterio.open(path) as src:
+        arr = src.read(1)
+        prof = dict(src.profile)
+        if masked_nan and src.nodata is not None and arr.dtype.kind == "f" and not np.isnan(src.nodata):
+            arr = np.where(arr == src.nodata, np.nan, arr)
+    return arr, prof
+
+
+def read_decimated(path, max_pixels: int = 1_500_000) -> tuple[np.ndarray, Grid]:
+    """Band 1 read at a reduced size (nearest, from overviews where present) for drawing a map.
+
+    Returns the array and the raster's full :class:`Grid`, whose bounds the array spans.
+    """
+    full = grid_of(path)
+    step = max(1, int(np.ceil(np.sqrt(full.size / max_pixels))))
+    rows, cols = -(-full.height // step), -(-full.width // step)
+    with rasterio.open(path) as src:
+        arr = src.read(1, out_shape=(rows, cols), resampling=Resampling.nearest)
+    return arr, full
+
+
+def grid_of(path, chunk: int = 1024) -> Grid:
+    """The :class:`Grid` of an existing north-up raster."""
+    with rasterio.open(path) as src:
+        t = src.transform
+        if t.b != 0 or t.d != 0 or abs(t.a + t.e) > 1e-9:
+            raise ValueError(f"{path}: not a north-up square-cell raster")
+        return Grid(src.crs.to_string(), float(t.a), float(t.c), float(t.f), src.width, src.height, chunk)

@@ -1,0 +1,210 @@
+"""Index models: a weighted mean of normalised indicators, for hazards without training labels.
+
+Each indicator is scaled to 0-1 by :func:`risk.hazard.normalize.normalize` (the indicator stage's robust
+min-max: fixed bounds for scores, else the 2nd/98th percentiles of a systematic sample, an optional
+``log1p`` transform, flipped when less of it is more dangerous) and the hazard index is
+``H = sum_j w_j n_j / sum_j w_j`` (:func:`risk.hazard.indicator_index.weighted_index`) with weights from
+:mod:`risk.weights`: AHP with its consistency ratio checked, the entropy method, their
+combination, or fixed numbers. The bounds, transforms and weights go into ``metrics.json`` so that
+the index can be recomputed exactly (:func:`index_kernel`; the uncertainty stage does, with
+perturbed weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+
+from risk import weights as W
+from risk.hazard.indicator_index import weighted_index as _weighted_index
+from risk.hazard.normalize import normalize
+
+
+def normalise_kernel(x, lo: float, hi: float, direction: str = "more", transform: str = "none") -> np.ndarray:
+    """The normalisation of :func:`risk.hazard.normalize.normalize` with known bounds, on a numpy array."""
+    x = np.asarray(x, dtype="f8")
+    if transform == "log1p":
+        with np.errstate(invalid="ignore"):
+            x = np.log1p(np.maximum(x, 0))
+    if not hi > lo:
+        return np.where(np.isfinite(x), 0.0, np.nan).astype("f4")
+    y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return (1.0 - y if direction == "less" else y).astype("f4")
+
+
+def index_kernel(stack: np.ndarray, norms: Sequence[Sequence], w) -> np.ndarray:
+    """Index of a ``(n_features, ...)`` block: ``norms[j] = (lo, hi, direction, transform)``; NaN if any is NaN.
+
+    Same arithmetic as :func:`risk.hazard.indicator_index.weighted_index` over :func:`risk.hazard.normalize.normalize`.
+    """
+    w = np.asarray(w, dtype="f8")
+    w = w / w.sum()
+    num = np.zeros(stack.shape[1:], dtype="f8")
+    for j, nm in enumerate(norms):
+        lo, hi, d = nm[0], nm[1], nm[2]
+        t = nm[3] if len(nm) > 3 else "none"
+        num += normalise_kernel(stack[j], lo, hi, d, t).astype("f8") * w[j]
+    return num.astype("f4")
+
+
+def weighted_index(features: list[xr.DataArray], norms: Sequence[Sequence], w) -> xr.DataArray:
+    """Index raster (float32 0-1) from raw indicator rasters, their ``norms`` and weights."""
+    ref = features[0]
+    if isinstance(ref.data, da.Array):
+        stack = da.stack([f.data.astype("f4") for f in features], axis=0).rechunk({0: -1})
+        out = stack.map_blocks(index_kernel, norms, np.asarray(w, "f8"), drop_axis=0, dtype="f4",
+                               meta=np.empty((0, 0), "f4"))
+    else:
+        out = index_kernel(np.stack([np.asarray(f.data, "f4") for f in features]), norms, w)
+    res = xr.DataArray(out, dims=ref.dims, coords=ref.coords, name="hazard_index")
+    res.attrs = {k: v for k, v in ref.attrs.items() if k in ("crs", "res")}
+    return res
+
+
+def index_weights(names: list[str], normalised_sample: np.ndarray, method: str = "ahp", *, ahp_matrix=None,
+                  fixed=None, combination: str = "linear", alpha: float = 0.5, key: str = "hazards") -> dict:
+    """Weights of an index model and how they were obtained (a JSON-ready record).
+
+    ``normalised_sample`` is ``(n_cells, n_features)`` of normalised indicator values (entropy input).
+    AHP matrices are checked (CR < 0.1) and an error names ``<key>.ahp_matrix``.
+    """
+    if method not in W.WEIGHT_METHODS:
+        raise ValueError(f"{key}.weights: {method!r} is not one of {', '.join(W.WEIGHT_METHODS)}")
+    rec: dict = {"method": method}
+    w_ahp = w_ent = None
+    if method in ("ahp", "ahp_entropy"):
+        if ahp_matrix is None:
+            raise ValueError(f"{key}.ahp_matrix: required for weights {method!r}")
+        r = W.ahp_weights(ahp_matrix, key=f"{key}.ahp_matrix")
+        if len(r.weights) != len(names):
+            raise ValueError(f"{key}.ahp_matrix: is {len(r.weights)}×{len(r.weights)} but there are "
+                             f"{len(names)} features ({', '.join(names)})")
+        w_ahp = r.weights
+        rec["ahp"] = r.as_dict(names)
+        rec["consistency_ratio"] = round(r.cr, 6)
+    if method in ("entropy", "ahp_entropy"):
+        w_ent = W.entropy_weights(normalised_sample)
+        rec["entropy"] = {"weights": {n: round(float(x), 6) for n, x in zip(names, w_ent, strict=True)},
+                          "n_cells": int(np.all(np.isfinite(normalised_sample), axis=1).sum())}
+    if method == "ahp":
+        w = w_ahp
+    elif method == "entropy":
+        w = w_ent
+    elif method == "ahp_entropy":
+        w = W.combine_weights(w_ahp, w_ent, combination, alpha)
+        rec["combination"] = {"method": combination, "alpha": alpha,
+                              "formula": "alpha*w_ahp + (1-alpha)*w_entropy" if combination == "linear"
+                              else "w_ahp*w_entropy / sum(w_ahp*w_entropy)"}
+    else:
+        if fixed is None:
+            raise ValueError(f"{key}.fixed_weights: required for weights 'fixed'")
+        w = W.normalise_weights(dict(fixed), names, key=f"{key}.fixed_weights")
+    rec["weights"] = {n: round(float(x), 6) for n, x in zip(names, w, strict=True)}
+    return rec
+
+
+def fit_index(features: list[xr.DataArray], specs: Sequence[Mapping], method: str = "ahp", *, ahp_matrix=None,
+              fixed=None, combination: str = "linear", alpha: float = 0.5, q=(0.02, 0.98),
+              sample_size: int = 20000, key: str = "hazards") -> tuple[xr.DataArray, dict]:
+    """Normalise the indicators, weigh them and return the index raster and its metrics record.
+
+    Parameters
+    ----------
+    features : list of xarray.DataArray
+        Raw indicator rasters, named (the names key the weights).
+    specs : sequence of mapping
+        Per indicator: ``direction`` (``more``/``less``), optional ``bounds`` and ``transform``
+        (as in :data:`risk.hazard.indicators.INDICATORS`).
+    """
+    names = [str(f.name) for f in features]
+    if len(specs) != len(features):
+        raise ValueError(f"{key}: {len(specs)} indicator specs for {len(features)} features")
+    normed, norms = {}, []
+    for f, s in zip(features, specs, strict=True):
+        n = normalize(f, s.get("direction", "more"), s.get("bounds"), tuple(q), sample_size,
+                      s.get("transform", "none"))
+        lo, hi = float(n.attrs["norm_lo"]), float(n.attrs["norm_hi"])
+        norms.append((lo, hi, n.attrs["norm_direction"], n.attrs["norm_transform"]))
+        normed[str(f.name)] = n
+    # One joint systematic sample (the same cells for every indicator) for the entropy weights.
+    ns = np.column_stack([systematic_sample_all(normed[n], sample_size) for n in names])
+    ns = ns[np.all(np.isfinite(ns), axis=1)]
+    rec = index_weights(names, ns, method, ahp_matrix=ahp_matrix, fixed=fixed, combination=combination,
+                        alpha=alpha, key=key)
+    used = {n: rec["weights"][n] for n in names}
+    out = _weighted_index(normed, {n: w for n, w in used.items() if w > 0})
+    metrics = {
+        "mode": "index",
+        "labels": "none: an index model (weighted mean of normalised indicators), not trained on events",
+        "features": names,
+        "normalisation": {n: {"lo": lo, "hi": hi, "direction": d, "transform": t}
+                          for n, (lo, hi, d, t) in zip(names, norms, strict=True)},
+        "normalisation_method": (f"risk.hazard.normalize.normalize: transform, then clip((x - lo) / (hi - lo), 0, 1) with "
+                                 f"fixed bounds or the {q[0]:g}/{q[1]:g} quantiles of a systematic sample; "
+                                 "1 - that for direction 'less'"),
+        "weights": rec["weights"],
+        "weighting": rec,
+        "formula": "H = sum_j w_j * n_j / sum_j w_j",
+    }
+    if "consistency_ratio" in rec:
+        metrics["consistency_ratio"] = rec["consistency_ratio"]
+    return out.rename("hazard_index"), metrics
+
+
+def systematic_sample_all(arr: xr.DataArray, n: int) -> np.ndarray:
+    """A strided sub-grid of about ``n`` cells, NaNs kept, so several rasters stay aligned."""
+    total = int(np.prod(arr.shape))
+    step = max(1, int(np.floor(np.sqrt(total / max(n, 1)))))
+    sub = arr.data[::step, ::step]
+    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
+    return np.asarray(vals, dtype="f8").ravel()
+
+
+def feature_spec(hazard: str, feature: str, directions: Mapping[str, str] | None = None) -> dict:
+    """Where a configured feature lives and how it normalises.
+
+    ``feature`` is an indicator name of ``hazard`` (``indicators/<hazard>/<name>.tif``) or a path
+    under ``indicators/`` without ``.tif`` (``terrain/twi``). Direction, bounds and transform come
+    from :data:`risk.hazard.indicators.INDICATORS`; ``directions`` (``{feature: more|less}``) overrides or
+    supplies the direction (default ``more``).
+    """
+    from risk.hazard.indicators import INDICATORS
+
+    folder, name = feature.split("/", 1) if "/" in feature else (hazard, feature)
+    spec = {"key": f"{folder}/{name}", "direction": "more", "bounds": None, "transform": "none"}
+    for ind in INDICATORS.get(folder, ()):
+        if ind.name == name:
+            spec.update(direction=ind.direction, bounds=ind.bounds, transform=ind.transform)
+            break
+    if directions and feature in directions:
+        d = directions[feature]
+        if d not in ("more", "less"):
+            raise ValueError(f"hazards.{hazard}.directions.{feature}: {d!r} is not more or less")
+        spec["direction"] = d
+    return spec
+
+
+def check_weight_settings(hazard: str, settings: Mapping, n_features: int) -> None:
+    """Fail early (when the workflow is parsed) on an AHP matrix that is inconsistent or of the wrong size.
+
+    Raises
+    ------
+    risk.weights.InconsistentJudgementError, ValueError
+        Naming ``hazards.<hazard>.ahp_matrix`` (or ``fixed_weights``).
+    """
+    key = f"hazards.{hazard}"
+    method = settings.get("weights", "entropy")
+    if method in ("ahp", "ahp_entropy") or settings.get("ahp_matrix") is not None:
+        if settings.get("ahp_matrix") is None:
+            if settings.get("mode") == "index":
+                raise ValueError(f"{key}.ahp_matrix: required for weights {method!r}")
+            return
+        r = W.ahp_weights(settings["ahp_matrix"], key=f"{key}.ahp_matrix")
+        if len(r.weights) != n_features:
+            raise ValueError(f"{key}.ahp_matrix: is {len(r.weights)}×{len(r.weights)} but the hazard has "
+                             f"{n_features} features")
+    if method == "fixed" and not settings.get("fixed_weights"):
+        raise ValueError(f"{key}.fixed_weights: required for weights 'fixed'")

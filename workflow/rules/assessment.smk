@@ -1,0 +1,289 @@
+# Assessment stage: exposure and vulnerability, risk per hazard and multi-hazard, five-level zoning
+# (QGIS-ready COGs with colour table and bilingual .qml) and maps, the risk register, township tables and
+# the class stability of the zones (risk/assessment/, docs/models.md).
+
+
+rule exposure:
+    message:
+        "Exposure: population, built-up share, survey-point density and their 0-1 index"
+    input:
+        grid=res("grid", "grid.json"),
+        mask=res("grid", "aoi_mask.tif"),
+        population=input_path("population"),
+        built_up_share=res("indicators", "waterlogging", "built_up_share.tif"),
+        survey_density=[res("indicators", "survey", f"{c}_density.tif") for c in CATEGORIES],
+    output:
+        population=res("exposure", "population.tif"),
+        built_up=res("exposure", "built_up.tif"),
+        survey_points=res("exposure", "survey_points.tif"),
+        exposure=res("exposure", "exposure.tif"),
+    params:
+        weights=config["indicators"]["exposure"]["weights"],
+        transforms=config["indicators"]["exposure"]["transforms"],
+        normalize=config["indicators"]["normalize"],
+        sigma_m=config["indicators"]["survey_density_sigma_m"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "exposure.log"),
+    benchmark:
+        str(BENCH / "exposure.tsv")
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/exposure.py"
+
+
+rule vulnerability:
+    message:
+        "Vulnerability of the surveyed points and its raster"
+    input:
+        survey=res("survey", "survey.gpkg"),
+        grid=res("grid", "grid.json"),
+        mask=res("grid", "aoi_mask.tif"),
+        landcover=input_path("landcover"),
+        site=[res("indicators", "terrain", f"{n}.tif") for n in config["vulnerability"]["site_layers"]],
+    output:
+        points=res("vulnerability", "points.gpkg"),
+        raster=res("vulnerability", "vulnerability.tif"),
+    params:
+        site_layers=config["vulnerability"]["site_layers"],
+        categories=config["vulnerability"]["categories"],
+        landcover=config["vulnerability"]["landcover"],
+        landcover_classes=config["landcover_classes"],
+        sigma_m=config["vulnerability"]["sigma_m"],
+        reference_date=config["vulnerability"]["reference_date"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "vulnerability.log"),
+    benchmark:
+        str(BENCH / "vulnerability.tsv")
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/vulnerability.py"
+
+
+rule combine_risk:
+    message:
+        "Risk per hazard ({params.risk[formula]} of hazard, exposure, vulnerability) and multi-hazard risk "
+        "({params.risk[multi_hazard][rule]})"
+    input:
+        hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+        exposure=res("exposure", "exposure.tif"),
+        vulnerability=res("vulnerability", "vulnerability.tif"),
+        grid=res("grid", "grid.json"),
+    output:
+        risks=expand(res("risk", "{hazard}.tif"), hazard=HAZARDS),
+        qml=expand(res("risk", "{hazard}.qml"), hazard=HAZARDS),
+        multi=res("risk", "multi_hazard.tif"),
+        multi_qml=res("risk", "multi_hazard.qml"),
+    params:
+        hazards=list(HAZARDS),
+        risk=config["risk"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "combine_risk.log"),
+    benchmark:
+        str(BENCH / "combine_risk.tsv")
+    priority: 30  # on the critical path: start it as soon as it can run
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/combine_risk.py"
+
+
+rule zoning:
+    message:
+        "Zoning {params.n} risk indices into five levels ({params.method}) and drawing their maps"
+    input:
+        index=expand(res("risk", "{zoned}.tif"), zoned=ZONED),
+        grid=res("grid", "grid.json"),
+        townships=input_path("townships"),
+    output:
+        tif=expand(res("zoning", "{zoned}.tif"), zoned=ZONED),
+        qml=expand(res("zoning", "{zoned}.qml"), zoned=ZONED),
+        png=[
+            report(
+                res("figures", f"zoning_{zoned}.png"),
+                caption="../report/zoning_map.rst",
+                category="Risk zoning 风险区划",
+                labels={"hazard": zoned},
+            )
+            for zoned in ZONED
+        ],
+    params:
+        names=ZONED,
+        n=len(ZONED),
+        method=config["zoning"]["method"],
+        thresholds=config["zoning"]["thresholds"],
+        sample_size=config["zoning"]["sample_size"],
+        area_name=config["area_name"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "zoning.log"),
+    benchmark:
+        str(BENCH / "zoning.tsv")
+    priority: 20  # on the critical path: start it as soon as it can run
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/zoning.py"
+
+
+rule risk_register:
+    message:
+        "Risk register: every surveyed point with its hazards, vulnerability, risk and level, ranked"
+    input:
+        survey=res("survey", "survey.gpkg"),
+        hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+        zones=expand(res("zoning", "{hazard}.tif"), hazard=HAZARDS),
+        multi_zone=res("zoning", "multi_hazard.tif"),
+        exposure=res("exposure", "exposure.tif"),
+        vulnerability=res("vulnerability", "vulnerability.tif"),
+        vulnerability_points=res("vulnerability", "points.gpkg"),
+        grid=res("grid", "grid.json"),
+    output:
+        gpkg=res("points", "risk_register.gpkg"),
+        csv=res("points", "risk_register.csv"),
+    params:
+        hazards=list(HAZARDS),
+        risk=config["risk"],
+        dask=dask_params(),
+    log:
+        str(LOGS / "risk_register.log"),
+    benchmark:
+        str(BENCH / "risk_register.tsv")
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/risk_register.py"
+
+
+STAGE_OUTPUTS.extend(
+    [res("exposure", f"{n}.tif") for n in ("population", "built_up", "survey_points", "exposure")]
+    + [res("vulnerability", "points.gpkg"), res("vulnerability", "vulnerability.tif")]
+    + expand(res("risk", "{zoned}.tif"), zoned=ZONED)
+    + expand(res("zoning", "{zoned}.{ext}"), zoned=ZONED, ext=["tif", "qml"])
+    + expand(res("figures", "zoning_{zoned}.png"), zoned=ZONED)
+    + [res("points", "risk_register.gpkg"), res("points", "risk_register.csv")]
+)
+
+
+if config["inputs"].get("townships"):
+
+    rule township_tables:
+        message:
+            "Township tables: zone shares, mean risk, people and survey points by zone (exactextract)"
+        input:
+            townships=input_path("townships"),
+            zones=expand(res("zoning", "{zoned}.tif"), zoned=ZONED),
+            risks=expand(res("risk", "{zoned}.tif"), zoned=ZONED),
+            population=input_path("population"),
+            aoi=res("grid", "aoi_mask.tif"),
+            survey=res("survey", "survey.gpkg"),
+            grid=res("grid", "grid.json"),
+        output:
+            gpkg=res("zoning", "townships.gpkg"),
+            csv=res("zoning", "townships.csv"),
+        params:
+            zoned=ZONED,
+            name_field=config["risk"]["township_name_field"],
+            dask=dask_params(),
+        log:
+            str(LOGS / "township_tables.log"),
+        benchmark:
+            str(BENCH / "township_tables.tsv")
+        threads: 1
+        resources:
+            mem_mb=2000,
+        conda:
+            "../envs/risk.yaml"
+        script:
+            "../scripts/township_tables.py"
+
+    STAGE_OUTPUTS.extend([res("zoning", "townships.gpkg"), res("zoning", "townships.csv")])
+
+
+if config["uncertainty"]["enabled"]:
+
+    rule class_stability:
+        message:
+            "Class stability of the zones under ±{params.uncertainty[spread]} weight perturbation "
+            "({params.uncertainty[n_draws]} draws)"
+        input:
+            metrics=expand(res("models", "{hazard}", "metrics.json"), hazard=HAZARDS),
+            hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+            indicators=stability_indicators(),
+            exposure=res("exposure", "exposure.tif"),
+            vulnerability=res("vulnerability", "vulnerability.tif"),
+            zones=expand(res("zoning", "{zoned}.tif"), zoned=ZONED),
+            grid=res("grid", "grid.json"),
+        output:
+            tifs=expand(res("uncertainty", "{zoned}_stability.tif"), zoned=ZONED),
+            infos=expand(res("uncertainty", "{zoned}_stability.json"), zoned=ZONED),
+        params:
+            hazards=list(HAZARDS),
+            zoned=ZONED,
+            indicator_keys=stability_indicator_keys(),
+            risk=config["risk"],
+            uncertainty=config["uncertainty"],
+            dask=dask_params(),
+        log:
+            str(LOGS / "class_stability.log"),
+        benchmark:
+            str(BENCH / "class_stability.tsv")
+        threads: 2
+        resources:
+            mem_mb=3000,
+        conda:
+            "../envs/risk.yaml"
+        script:
+            "../scripts/class_stability.py"
+
+    STAGE_OUTPUTS.extend(expand(res("uncertainty", "{zoned}_stability.{ext}"), zoned=ZONED, ext=["tif", "json"]))
+
+    if config["inputs"].get("townships"):
+
+        rule uncertainty_summary:
+            message:
+                "Class stability per township"
+            input:
+                stability=expand(res("uncertainty", "{zoned}_stability.tif"), zoned=ZONED),
+                townships=input_path("townships"),
+                grid=res("grid", "grid.json"),
+            output:
+                csv=res("uncertainty", "townships_stability.csv"),
+            params:
+                zoned=ZONED,
+                name_field=config["risk"]["township_name_field"],
+                stable_threshold=config["uncertainty"]["stable_threshold"],
+            log:
+                str(LOGS / "uncertainty_summary.log"),
+            benchmark:
+                str(BENCH / "uncertainty_summary.tsv")
+            threads: 1
+            resources:
+                mem_mb=1000,
+            conda:
+                "../envs/risk.yaml"
+            script:
+                "../scripts/uncertainty_summary.py"
+
+        STAGE_OUTPUTS.append(res("uncertainty", "townships_stability.csv"))
