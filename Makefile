@@ -1,6 +1,8 @@
 # Two commands a user needs (see README):
 #   make run   -> set up .venv and run the whole DAG on the bundled Lingyuan demo
-#   make test  -> set up .venv and run the test suite
+#   make test  -> set up .venv and run the test suite (ruff + every test, the end-to-end DAG runs too)
+# and the developer's loop:
+#   make test-fast -> ruff + every test except the end-to-end DAG runs (pytest -m "not slow"), under a minute
 # Set-up needs only python3 (3.11+) on the PATH: uv is installed into .venv from PyPI,
 # then installs the pinned stack from requirements.lock.
 
@@ -12,7 +14,7 @@ CONFIG ?= configs/config.yaml
 UV_VERSION := 0.13.9
 export GDAL_CACHEMAX ?= 256
 
-.PHONY: setup run test lint dry-run report bench clean
+.PHONY: setup run test test-fast lint dry-run report bench clean
 
 setup: $(VENV)/.installed
 
@@ -33,11 +35,15 @@ report: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
 
 dry-run: setup
-	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG) --profile profiles/local
 
 test: setup
 	$(BIN)/ruff check risk workflow tests bench
 	$(BIN)/python -m pytest -n $(CORES) -q
+
+test-fast: setup
+	$(BIN)/ruff check risk workflow tests bench
+	$(BIN)/python -m pytest -n $(CORES) -q -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check risk workflow tests bench

@@ -291,7 +291,7 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", default="1e6,1e7,1e8", help="comma-separated cell counts (default 1e6,1e7,1e8)")
     ap.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated steps of {', '.join(STEPS)}")
     ap.add_argument("--out", default=None, help="work folder (default: a temporary folder, removed)")
-    ap.add_argument("--gdal-cachemax", type=int, default=256, help="GDAL block cache, MB (as dask.gdal_cachemax_mb)")
+    ap.add_argument("--gdal-cachemax", type=int, default=256, help="GDAL block cache, MB (as the profile resource gdal_cachemax_mb)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs and outputs")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)

@@ -73,6 +73,31 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return msg
 
 
+MOVED_KEYS = {
+    "dask": "runtime settings moved to the Snakemake profile (profiles/<name>/config.yaml): a rule's Dask "
+            "workers are its `threads` (set-threads), the scheduler and GDAL's cache are the resources "
+            "`dask_scheduler` and `gdal_cachemax_mb` (default-resources / set-resources), the workers' memory "
+            "is the rule's `mem_mb`. Delete the `dask:` section from the config",
+}
+"""Top-level keys that used to be config and now live elsewhere: key -> where it went."""
+
+MOVED_INDICATOR_KEYS = {
+    "weights": "moved to indicator_index.weights (the screening index of every hazard, hazard/index/)",
+    "multi_hazard": "moved to indicator_index.multi_hazard",
+    "exposure": "moved to the top-level section exposure (exposure.weights, exposure.transforms)",
+}
+"""Keys of ``indicators`` that moved to their own sections: key -> where it went."""
+
+
+def moved_key_errors(config: Mapping) -> list[str]:
+    """One message per top-level key of ``config`` that has moved out of the config (see :data:`MOVED_KEYS`)."""
+    errors = [f"{key}: {where}" for key, where in MOVED_KEYS.items() if key in config]
+    indicators = config.get("indicators") or {}
+    if isinstance(indicators, Mapping):
+        errors += [f"indicators.{key}: {where}" for key, where in MOVED_INDICATOR_KEYS.items() if key in indicators]
+    return errors
+
+
 def validate_config(config: dict, schema_path) -> dict:
     """Validate ``config`` in place (filling defaults) and return it.
 
@@ -81,7 +106,11 @@ def validate_config(config: dict, schema_path) -> dict:
     ConfigError
         With one line per problem, each naming the key, e.g.
         ``grid.resolution: -30 is not valid: -30 is less than or equal to the minimum of 0``.
+        A key that has moved out of the config (``dask``) is named with where it went.
     """
+    moved = moved_key_errors(config)
+    if moved:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(moved))
     schema = load_yaml(schema_path)
     validator = _Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))

@@ -248,3 +248,41 @@ def _col_starts(grid: Grid):
     for nc in grid.chunks[1]:
         yield c0, nc
         c0 += nc
+
+
+def sample_stride(shape, n: int) -> int:
+    """Stride of the regular sub-grid that holds about ``n`` cells of a raster of ``shape``.
+
+    Every systematic sample of the package (class breaks, normalisation bounds, entropy weights,
+    the quantiles recorded while writing) uses this one stride, so samples drawn in different
+    places from the same raster are the same cells.
+
+    Examples
+    --------
+    >>> sample_stride((1000, 1000), 10_000)
+    10
+    >>> sample_stride((10, 10), 10_000)
+    1
+    """
+    total = int(np.prod(shape))
+    return max(1, int(math.floor(math.sqrt(total / max(n, 1)))))
+
+
+def systematic_sample(arr: xr.DataArray, n: int, dropna: bool = True) -> np.ndarray:
+    """Values of a regular sub-grid of about ``n`` cells, as float64 (cheap on Dask: a strided slice).
+
+    Parameters
+    ----------
+    arr : xarray.DataArray
+        A 2-D raster, numpy- or Dask-backed.
+    n : int
+        About how many cells to draw (see :func:`sample_stride`).
+    dropna : bool
+        True: only the finite values. False: every sampled cell, NaN kept, so samples of
+        several rasters of one grid stay aligned cell for cell.
+    """
+    step = sample_stride(arr.shape, n)
+    sub = arr.data[::step, ::step]
+    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
+    vals = np.asarray(vals, dtype="f8").ravel()
+    return vals[np.isfinite(vals)] if dropna else vals

@@ -1,7 +1,13 @@
-"""Run-time glue for the workflow scripts: logging and the Dask scheduler.
+"""Run-time glue for the workflow scripts: logging, the Dask scheduler and GDAL's threads and cache.
 
 Nothing here computes; it only sets up the process a rule runs in. Functions take plain values
 (paths, dicts) rather than the ``snakemake`` object, so they also serve notebooks and the CLI.
+
+Where the settings come from: a rule's ``threads`` and ``resources`` (``mem_mb``, and the string resource
+``dask_scheduler`` and ``gdal_cachemax_mb`` that the profiles set in ``default-resources`` or per rule in
+``set-resources``) become its ``params.dask`` through :func:`rule_dask_settings` (called by ``dask_params`` in
+``workflow/rules/common.smk``); the script passes them to :func:`rule_session`. None of it is in the
+scientific config, and none of it changes a result.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Mapping
 
 
 def configure_logging(log_path: str | None = None, level: int = logging.INFO) -> logging.Logger:
@@ -30,9 +37,56 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
     return logging.getLogger("risk")
 
 
+DEFAULT_RESOURCES = {"dask_scheduler": "threads", "gdal_cachemax_mb": 256}
+"""What :func:`rule_dask_settings` uses when a rule's resources leave these out (no profile given)."""
+
+
+def rule_dask_settings(threads: int, resources: Mapping | None = None) -> dict:
+    """The keyword arguments of :func:`dask_session` for a rule with ``threads`` threads and ``resources``.
+
+    Parameters
+    ----------
+    threads : int
+        The rule's threads (Snakemake's ``threads``, already capped at ``--cores``): the Dask workers
+        (one thread each) and GDAL's threads.
+    resources : mapping, optional
+        The rule's resources (Snakemake's ``resources`` or a dict): ``mem_mb`` (shared by the workers
+        as their ``memory_limit``), ``dask_scheduler`` (``threads``, ``synchronous``, ``local`` or
+        ``tcp://host:port``) and ``gdal_cachemax_mb``; missing ones take :data:`DEFAULT_RESOURCES`.
+
+    Returns
+    -------
+    dict
+        ``scheduler``, ``n_workers``, ``threads_per_worker``, ``memory_limit``, ``gdal_cachemax_mb``,
+        ``gdal_num_threads``.
+    """
+    resources = resources or {}
+    threads = max(int(threads), 1)
+    scheduler = resources.get("dask_scheduler", DEFAULT_RESOURCES["dask_scheduler"])
+    if not isinstance(scheduler, str):
+        # a profile's `dask_scheduler: threads` is evaluated as Python: the rule's thread count
+        raise ValueError(f"resources.dask_scheduler: {scheduler!r} is not a scheduler name or address; in a "
+                         "profile quote it twice, e.g. dask_scheduler: \"'threads'\"")
+    mem_mb = resources.get("mem_mb")
+    settings = {"scheduler": scheduler, "n_workers": threads, "threads_per_worker": 1,
+                "gdal_cachemax_mb": int(resources.get("gdal_cachemax_mb", DEFAULT_RESOURCES["gdal_cachemax_mb"])),
+                "gdal_num_threads": threads}
+    if isinstance(mem_mb, int | float):
+        settings["memory_limit"] = f"{max(int(mem_mb) // threads, 256)}MB"
+    return settings
+
+
+def _gdal_env(gdal_cachemax_mb, gdal_num_threads) -> dict[str, str]:
+    env = {"GDAL_CACHEMAX": str(int(gdal_cachemax_mb))}
+    if gdal_num_threads is not None:
+        env["GDAL_NUM_THREADS"] = str(int(gdal_num_threads))
+    return env
+
+
 @contextlib.contextmanager
 def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_worker: int = 1,
-                 memory_limit: str = "4GB", gdal_cachemax_mb: int = 256, **_ignored):
+                 memory_limit: str = "4GB", gdal_cachemax_mb: int = 256, gdal_num_threads: int | None = None,
+                 **_ignored):
     """Context in which Dask computations run on the configured scheduler.
 
     Parameters
@@ -42,12 +96,16 @@ def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_wor
         ``"synchronous"`` (for debugging), ``"local"`` (a ``dask.distributed`` LocalCluster of
         ``n_workers`` processes) or the address of a running ``dask.distributed`` scheduler
         (``"tcp://host:8786"``).
+    memory_limit : str
+        Memory limit of each LocalCluster worker.
     gdal_cachemax_mb : int
         GDAL's block cache per process. GDAL's default (5 % of RAM) dominates a Dask run's memory.
+    gdal_num_threads : int, optional
+        ``GDAL_NUM_THREADS`` of the process (and of LocalCluster workers): the rule's threads.
     """
     import dask
 
-    os.environ["GDAL_CACHEMAX"] = str(int(gdal_cachemax_mb))
+    os.environ.update(_gdal_env(gdal_cachemax_mb, gdal_num_threads))
     if scheduler in ("threads", "synchronous"):
         with dask.config.set(scheduler=scheduler, num_workers=n_workers * threads_per_worker):
             yield None
@@ -57,11 +115,27 @@ def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_wor
     if scheduler == "local":
         with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
                           memory_limit=memory_limit, processes=True, dashboard_address=None,
-                          env={"GDAL_CACHEMAX": str(int(gdal_cachemax_mb))}) as cluster, Client(cluster) as client:
+                          env=_gdal_env(gdal_cachemax_mb, gdal_num_threads)) as cluster, Client(cluster) as client:
             yield client
         return
     if "://" not in scheduler:
-        raise ValueError(f"dask.scheduler: {scheduler!r} is not threads, synchronous, local or a "
-                         "scheduler address such as tcp://host:8786")
+        raise ValueError(f"resources.dask_scheduler: {scheduler!r} is not threads, synchronous, local or a "
+                         "scheduler address such as tcp://host:8786 (set it in the profile)")
     with Client(scheduler) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def rule_session(log_path: str | None = None, dask_settings: dict | None = None):
+    """What every rule's script opens first: logging to the rule's log, then its Dask session.
+
+    Parameters
+    ----------
+    log_path : str, optional
+        The rule's log file (``snakemake.log[0]``).
+    dask_settings : dict, optional
+        Keyword arguments of :func:`dask_session` (the rule's ``params.dask``).
+    """
+    configure_logging(log_path)
+    with dask_session(**(dask_settings or {})) as client:
         yield client

@@ -75,17 +75,65 @@ def test_road_speeds_by_class():
 
 
 def test_roads_burnt_fastest_wins(small_grid):
-    y = small_grid.y[10]
-    roads = gpd.GeoDataFrame({"class": ["national", "rural"]},
-                             geometry=[LineString([(small_grid.xmin, y), (small_grid.bounds[2], y)])] * 2,
-                             crs=small_grid.crs)
-    roads["speed_kmh"] = A.road_speed_table(roads["class"], A.DEFAULT_ROAD_SPEEDS)
-    roads = roads.sort_values("speed_kmh")
-    r = small_grid.rasterize(roads.geometry.values, roads["speed_kmh"].to_numpy("f4"), fill=0, dtype="float32",
-                             all_touched=True, dask=False).values
-    assert r[10].min() == 60.0
+    g = small_grid
+    y = g.y[10]
+    line = LineString([(g.xmin, y), (g.bounds[2], y)])
+    roads = gpd.GeoDataFrame({"class": ["national", "rural", "county"]}, geometry=[line, line, None], crs=g.crs)
+    r = A.road_speed_raster(roads, g, A.DEFAULT_ROAD_SPEEDS)
+    assert r.dtype == "float32" and r.shape == g.shape
+    assert (r[10] == 60.0).all() and (np.delete(r, 10, axis=0) == 0).all()  # the road without a line is dropped
+    with pytest.raises(ValueError, match="track"):
+        A.road_speed_raster(roads.assign(**{"class": "track"}), g, A.DEFAULT_ROAD_SPEEDS)
 
 
+def test_relief_hours_on_the_grid(small_grid, caplog):
+    g = small_grid
+    y = float(g.y[10])
+    roads = gpd.GeoDataFrame({"class": ["national"]}, geometry=[LineString([(g.xmin, y), (g.bounds[2], y)])],
+                             crs=g.crs)
+    depots = gpd.GeoDataFrame({"name": ["库", "far"]}, geometry=gpd.points_from_xy([g.x[0], g.xmin - 1e4], [y, y]),
+                              crs=g.crs)
+    slope = np.full(g.shape, 10.0, "f4")
+    mask = np.ones(g.shape, "uint8")
+    mask[:, -3:] = 0
+    off = {"max_kmh": 6.0, "factor": 1.0, "min_kmh": 0.1}
+    with caplog.at_level("WARNING"):
+        hours = A.relief_hours(slope, mask, roads, depots, g, road_speeds_kmh=A.DEFAULT_ROAD_SPEEDS, offroad=off,
+                               dispatch_hours=0.25)
+    assert "1 depot(s) lie off the grid" in caplog.text
+    road = A.road_speed_raster(roads, g, A.DEFAULT_ROAD_SPEEDS)
+    want = A.travel_hours(A.cell_speed(A.tobler_speed(slope, 6.0, 1.0, 0.1), road), [10], [0], g.res, 0.25)
+    assert hours.dtype == "float32" and np.isnan(hours[:, -3:]).all()
+    np.testing.assert_array_equal(hours[:, :-3], want[:, :-3].astype("f4"))
+    assert hours[10, 20] == pytest.approx(0.25 + 20 * 30 / 60_000)
+    # coarsened: the search on 2 x 2 cells, spread back onto the grid
+    coarse = A.relief_hours(slope, mask, roads, depots, g, road_speeds_kmh=A.DEFAULT_ROAD_SPEEDS, offroad=off,
+                            coarsen=2)
+    assert coarse.shape == g.shape and np.isnan(coarse[:, -3:]).all()
+    assert coarse[10, 0] == coarse[11, 1] == 0.0 and coarse[10, 20] == pytest.approx(20 * 30 / 60_000, rel=0.1)
+    assert A.hours_tags(A.DEFAULT_ROAD_SPEEDS, off, 2)["COARSEN"] == "2"
+
+
+def test_reach_by_township_masks_and_picks_the_high_zones(small_grid):
+    g = small_grid
+    from shapely.geometry import box
+
+    xmin, ymin, xmax, ymax = g.bounds
+    xm = (xmin + xmax) / 2
+    tw = gpd.GeoDataFrame({"code": [1, 2], "name": ["西", "东"]}, geometry=[box(xmin, ymin, xm, ymax),
+                                                                          box(xm, ymin, xmax, ymax)], crs=g.crs)
+    hours = np.full(g.shape, 2.0, "f4")
+    hours[:, :5] = 20.0
+    pop = np.ones(g.shape, "f4")
+    zones = np.full(g.shape, 4, "uint8")
+    zones[:30] = 3
+    mask = np.ones(g.shape, bool)
+    mask[:, -1] = False
+    t = A.reach_by_township(hours, pop, zones, mask, tw, g, high_levels=[4, 5], max_hours=10).set_index("code")
+    east = int((g.x[:-1] > xm).sum())  # columns of the east township inside the mask
+    assert t.loc["2", "population"] == 60 * east
+    assert t.loc["2", "population_high_risk"] == 30 * east and t.loc["2", "share_high_risk_reached"] == 1.0
+    assert t.loc["1", "high_risk_reached"] == t.loc["1", "population_high_risk"] - 30 * 5
 def test_coarsen_keeps_roads_and_scales():
     speed = np.full((6, 6), 5.0)
     road = np.zeros((6, 6))

@@ -186,3 +186,38 @@ def test_entropy_only_needs_no_matrices():
     res, wtab, info = C.capacity_index(table, weighting="entropy", aggregation="topsis")
     assert wtab["w_ahp"].isna().all() and info["consistency_ratio"] == {}
     assert res["capacity_index"].between(0, 1).all()
+
+
+def test_township_capacity_gives_the_three_outputs(ahp):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    # township codes as numbers in the layer (as a GeoPackage may store them); one table row names its code
+    layer = gpd.GeoDataFrame({"code": [int(c) for c in TOWNSHIPS["code"]], "name": TOWNSHIPS["name"]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(5)], crs="EPSG:4549")
+    result, weights, out = C.township_capacity(raw_table(), layer, source="capacity.csv", ahp=ahp,
+                                               weighting="combined", grading="std_mean")
+    table = C.validate_capacity_table(raw_table(), TOWNSHIPS, "capacity.csv")
+    want, want_w, info = C.capacity_index(table, ahp=ahp, weighting="combined", grading="std_mean")
+    pd.testing.assert_frame_equal(result, want)
+    pd.testing.assert_frame_equal(weights, C.describe_weights(want_w, info))
+    assert list(out["code"]) == list(result["code"]) and out.geometry.name == "geometry"
+    assert out.set_index("code").loc["211382003"].geometry.bounds == (2.0, 0.0, 3.0, 1.0)
+    assert layer["code"].dtype.kind == "i"  # the caller's layer is left as it was
+
+
+def test_describe_weights_records_the_method(ahp):
+    table = C.validate_capacity_table(raw_table(), TOWNSHIPS)
+    _, wtab, info = C.capacity_index(table, ahp=ahp, weighting="combined", combination="linear")
+    w = C.describe_weights(wtab, info)
+    assert list(w.columns) == [*wtab.columns, "group_cr", "groups_cr", "method", "grade_breaks"]
+    by = w.groupby("group")["group_cr"].first()
+    assert by.to_dict() == pytest.approx({g: info["consistency_ratio"][g] for g in C.GROUPS})
+    assert (w["groups_cr"] == info["consistency_ratio"]["groups"]).all()
+    assert set(w["method"]) == {"combined (linear), weighted_sum, minmax"}
+    assert w["grade_breaks"].iloc[0] == ";".join(f"{b:.6f}" for b in info["grade_breaks"])
+    assert "method" not in wtab  # a new table
+    # entropy weights have no consistency ratio at all
+    _, wtab, info = C.capacity_index(table, weighting="entropy")
+    w = C.describe_weights(wtab, info)
+    assert "group_cr" not in w and w["groups_cr"].isna().all() and set(w["method"]) == {"entropy, weighted_sum, minmax"}

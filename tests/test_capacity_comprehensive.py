@@ -82,3 +82,34 @@ def test_township_table_and_priority_flags(small_grid):
 def test_capacity_effect_bounds():
     with pytest.raises(ValueError, match="capacity_effect"):
         K.comprehensive_risk(np.ones(2), np.ones(2), 1.5)
+
+
+def test_comprehensive_raster_applies_each_townships_capacity(small_grid, rng):
+    g = small_grid
+    tw = townships_on(g).assign(capacity_index=[0.2, 0.9, 0.5, 0.0])
+    r = rng.random(g.shape).astype("f4")
+    out = K.comprehensive_raster(g.like(da.from_array(r, chunks=g.chunks)), tw, g, 0.4)
+    lab = K.township_labels(tw, g, dask_=False).values
+    cap = np.concatenate([[np.float32(0.4)], tw["capacity_index"].to_numpy()]).astype("f4")  # 0.4: their mean
+    assert out.dtype == "float32" and out.name == "comprehensive_risk"
+    np.testing.assert_array_equal(out.values, K.comprehensive_risk(r, cap[lab], 0.4))
+    assert K.index_tags(0.4, "m.tif") == {"FORMULA": "R_c = R_multi_hazard * (1 - 0.4 * C_township)",
+                                          "SOURCE_INDEX": "m.tif"}
+
+
+def test_priority_table_from_the_rasters(small_grid):
+    g = small_grid
+    cap = townships_on(g).assign(capacity_index=[0.8, 0.1, 0.3, 0.7], grade=[5, 1, 2, 4],
+                                 grade_zh=["强", "弱", "较弱", "较强"],
+                                 grade_en=["Strong", "Weak", "Fairly weak", "Fairly strong"])
+    ln = K.township_labels(cap, g, dask_=False).values
+    multi = np.select([ln == 2, ln == 3], [0.9, 0.6], 0.1).astype("f4")
+    zones = np.select([ln == 2, ln == 3], [5, 4], 1).astype("uint8")
+    pop = np.full(g.shape, 2.0, "f4")
+    pr = {"high_levels": [4, 5], "high_sd": 0.5, "low_grades": [1, 2], "min_highs": 2}
+    got = K.priority_table(cap, g, g.like(multi), g.like(zones), g.like(multi * 0.8), g.like(pop), pr)
+    risk = K.township_risk_table(g.like(ln), cap, g.like(multi), g.like(zones), g.like(multi * 0.8), g.like(pop),
+                                 g.cell_area / 1e6, (4, 5))
+    pd.testing.assert_frame_equal(got, K.priority_townships(risk, cap, 0.5, (1, 2), 2))
+    assert got.iloc[0]["code"] == "2" and got.iloc[0]["priority"]
+    assert set(K.PRIORITY_DECIMALS) <= set(got.columns)

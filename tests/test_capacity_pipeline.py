@@ -45,6 +45,7 @@ class Named(SimpleNamespace):
 
 
 def run_script(name, tmp, input, output, params):
+    params = {"dask": {"scheduler": "threads", "n_workers": 1}, **params}
     sm = SimpleNamespace(input=Named(**input), output=Named(**output), params=Named(**params),
                          log=[str(tmp / "logs" / f"{name}.log")], wildcards=Named())
     runpy.run_path(str(SCRIPTS / f"{name}.py"), run_name="not_main")["main"](sm)

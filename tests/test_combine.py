@@ -53,3 +53,27 @@ def test_multi_hazard_parity(small_grid, rule):
         np.testing.assert_allclose(ref, 1 - np.prod([1 - a for a in arrs], axis=0), atol=1e-6)
     else:
         np.testing.assert_allclose(ref, 0.5 * arrs[0] + 0.25 * arrs[1] + 0.25 * arrs[2], atol=1e-6)
+
+
+def test_combine_all_risks_multi_tags_and_descriptions(small_grid):
+    rng = np.random.default_rng(3)
+    h1, h2, e, v = (small_grid.like(rng.random(small_grid.shape).astype("f4")) for _ in range(4))
+    cfg = {"formula": "geometric", "weights": {"hazard": 2, "exposure": 1, "vulnerability": 1},
+           "per_hazard": {"wind": {"formula": "arithmetic"}},
+           "multi_hazard": {"rule": "weighted_sum", "weights": {"wind": 3}}}
+    risks, tags, descr = combine.combine_all({"wind": h1, "earthquake": h2}, e, v, cfg)
+    assert list(risks) == list(tags) == list(descr) == ["wind", "earthquake", "multi_hazard"]
+    w = {"hazard": 0.5, "exposure": 0.25, "vulnerability": 0.25}
+    np.testing.assert_array_equal(risks["wind"].values, combine.risk_index(h1, e, v, "arithmetic", w).values)
+    ref = combine.risk_index(h2, e, v, "geometric", w)
+    np.testing.assert_array_equal(risks["earthquake"].values, ref.values)
+    # the multi-hazard rule sees the hazards sorted by name
+    ref = combine.multi_hazard({"earthquake": risks["earthquake"], "wind": risks["wind"]}, "weighted_sum",
+                               {"wind": 3})
+    np.testing.assert_array_equal(risks["multi_hazard"].values, ref.values)
+    assert tags["wind"] == {"HAZARD": "wind", "RISK_FORMULA": "arithmetic",
+                            "RISK_WEIGHTS": "[0.5, 0.25, 0.25]"}
+    assert tags["multi_hazard"] == {"HAZARD": "multi_hazard", "MULTI_HAZARD_RULE": "weighted_sum",
+                                    "HAZARDS": "earthquake,wind"}
+    assert descr["earthquake"] == "earthquake risk index 0-1 (geometric)"
+    assert descr["multi_hazard"] == "multi-hazard risk index 0-1 (weighted_sum)"

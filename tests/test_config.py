@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from risk.config import ConfigError, load_config, validate_config
+from risk import HAZARDS
+from risk.config import ConfigError, load_config, load_yaml, validate_config
 from tests.conftest import ROOT
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -17,7 +18,7 @@ def demo_config():
 
 def test_demo_config_is_valid_and_defaults_are_filled(demo_config):
     assert demo_config["grid"]["crs"] == "EPSG:4549"
-    assert demo_config["dask"]["scheduler"] == "threads"
+    assert "dask" not in demo_config  # runtime settings live in the profiles
     assert demo_config["zoning"]["method"] in ("natural_breaks", "quantiles", "equal_interval", "std_mean", "fixed")
 
 
@@ -50,6 +51,49 @@ def test_errors_name_the_key(demo_config, patch, needle):
     assert needle in str(err.value)
 
 
+def test_a_dask_section_is_named_and_sent_to_the_profile(demo_config):
+    cfg = copy.deepcopy(demo_config)
+    cfg["dask"] = {"scheduler": "threads", "n_workers": 2}
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg, SCHEMA)
+    msg = str(err.value)
+    assert msg.count("\n") == 1 and "dask: runtime settings moved to the Snakemake profile" in msg
+    assert "set-threads" in msg and "dask_scheduler" in msg
+
+
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml", SCHEMA)
+
+
+def _hazard_lists(node, path=""):
+    """Every enum of the schema that names hazards, and every object whose keys are the hazards, with its path."""
+    if isinstance(node, dict):
+        if "wind" in node.get("enum", []):
+            yield path, set(node["enum"])
+        props = node.get("properties", {})
+        if "wind" in props:
+            yield path, set(props) - {"training", "index"}
+        for key, sub in node.items():
+            yield from _hazard_lists(sub, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for sub in node:
+            yield from _hazard_lists(sub, path)
+
+
+def test_every_hazard_list_of_the_schema_names_every_hazard():
+    # Adding a hazard to risk.HAZARDS: this test lists the places of the schema that must name it too.
+    found = dict(_hazard_lists(load_yaml(SCHEMA)))
+    assert len(found) >= 6
+    for path, names in found.items():
+        assert set(HAZARDS) <= names and names - set(HAZARDS) <= {"multi_hazard", "comprehensive"}, path
+
+
+@pytest.mark.parametrize("key, moved_to", [("weights", "indicator_index.weights"),
+                                           ("multi_hazard", "indicator_index.multi_hazard"),
+                                           ("exposure", "exposure")])
+def test_a_moved_indicators_key_names_where_it_went(key, moved_to):
+    from risk.config import moved_key_errors
+
+    errors = moved_key_errors({"indicators": {key: {}}})
+    assert len(errors) == 1 and errors[0].startswith(f"indicators.{key}: moved to") and moved_to in errors[0]

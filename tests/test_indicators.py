@@ -13,7 +13,7 @@ from risk import HAZARDS
 from risk.assessment import exposure
 from risk.grid import Grid
 from risk.hazard import indicator_index as indices
-from risk.hazard import indicators, normalize, vs30
+from risk.hazard import indicators, normalize, point_rasters, vs30
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNKS = (16, 23)
@@ -51,7 +51,7 @@ def _base_layers(grid, chunk):
 
 
 def test_every_hazard_has_documented_indicators_and_default_weights():
-    schema = _schema()["properties"]["indicators"]["properties"]
+    schema = _schema()["properties"]["indicator_index"]["properties"]
     weights = {h: schema["weights"]["properties"][h]["default"] for h in HAZARDS}
     assert set(indicators.INDICATORS) == set(HAZARDS)
     for h in HAZARDS:
@@ -63,7 +63,7 @@ def test_every_hazard_has_documented_indicators_and_default_weights():
     table = indicators.indicator_table()
     assert table.count("\n") == 2 + sum(len(v) for v in indicators.INDICATORS.values())
     config = yaml.safe_load((ROOT / "configs" / "config.yaml").read_text(encoding="utf-8"))
-    assert config["indicators"]["weights"] == weights
+    assert config["indicator_index"]["weights"] == weights
 
 
 def test_hazard_indicators_same_on_numpy_and_dask(grid):
@@ -172,3 +172,78 @@ def test_exposure_index(grid):
     assert np.nanmin(v) >= 0 and np.nanmax(v) <= 1 and rec["population"]["transform"] == "log1p"
     dens = exposure.per_km2(pop, 900.0).values
     np.testing.assert_allclose(dens, pop.values * 1e6 / 900, rtol=1e-6)
+
+
+def _features(grid):
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    x0, y0 = grid.xmin, grid.ymax
+    river = LineString([(x0 + 15, y0 - 15), (x0 + 15 + 20 * 30, y0 - 15)])  # row 0, columns 0-20
+    road = LineString([(x0 - 100, y0 - 15 - 59 * 30), (x0 + 81 * 30, y0 - 15 - 59 * 30)])  # the last row
+    return {"rivers": gpd.GeoDataFrame(geometry=[river, None], crs=grid.crs),
+            "roads": gpd.GeoDataFrame(geometry=[road], crs=grid.crs),
+            "settlements": gpd.GeoDataFrame(geometry=[Point(x0 + 45, y0 - 45)], crs=grid.crs)}
+
+
+def test_build_makes_every_indicator_file_with_its_metadata(grid):
+    scores = _schema()["properties"]["indicators"]["properties"]["landcover_scores"]["properties"]
+    kw = dict(landcover_scores={k: v["default"] for k, v in scores.items()}, built_up_radius_m=90,
+              exposure_radius_m=150)
+    rasters = {k: v for k, v in _base_layers(grid, 16).items() if k in indicators.RASTER_INPUTS}
+    assert set(rasters) == set(indicators.RASTER_INPUTS)
+    layers, tags, descriptions = indicators.build(
+        rasters, _features(grid), grid, landcover_classes={str(k): v for k, v in CLASSES.items()},
+        max_distance_m=600, vs30={"smoothing_m": 60}, **kw)
+    keys = [f"{h}/{i.name}" for h in HAZARDS for i in indicators.INDICATORS[h]]
+    assert list(layers) == list(tags) == list(descriptions) == keys
+    assert layers["geological/slope"] is layers["earthquake/slope"] is layers["wildfire/slope"]
+    rivers = layers["waterlogging/distance_rivers"].values
+    assert (rivers[0, :21] == 0).all() and rivers[1, 0] == 30 and rivers.max() == 600
+    assert (layers["geological/distance_roads"].values[-1] == 0).all()
+    settle = layers["wildfire/distance_settlements"].values
+    assert settle[1, 1] == 0 and settle[1, 3] == 60
+    ref = indicators.hazard_indicators({**rasters, "distance_rivers": layers["geological/distance_rivers"],
+                                        "distance_roads": layers["geological/distance_roads"],
+                                        "distance_settlements": layers["wildfire/distance_settlements"]},
+                                       landcover_classes=CLASSES, vs30_params={"smoothing_m": 60}, **kw)
+    np.testing.assert_array_equal(layers["wildfire/fuel"].values, ref["wildfire"]["fuel"].values)
+    np.testing.assert_array_equal(layers["earthquake/vs30"].values, ref["earthquake"]["vs30"].values)
+    ind = indicators.indicator("wind", "roughness")
+    assert tags["wind/roughness"] == {"HAZARD": "wind", "INDICATOR": "roughness", "MEANING": ind.meaning,
+                                      "UNITS": ind.unit, "SOURCE": ind.source, "DIRECTION": "less"}
+    assert descriptions["wind/roughness"] == f"wind roughness ({ind.unit})"
+
+
+def test_indicator_paths_and_missing_outputs():
+    paths = indicators.indicator_paths(["wind/wind50", "wind/roughness"], Path("r/indicators"))
+    assert paths == {"wind/wind50": str(Path("r/indicators/wind/wind50.tif")),
+                     "wind/roughness": str(Path("r/indicators/wind/roughness.tif"))}
+    with pytest.raises(RuntimeError, match="no indicator computed for"):
+        indicators.indicator_paths(["wind/wind50"], "r/indicators", ["r/indicators/wind/extra.tif"])
+
+
+def test_survey_rasters_of_every_category(grid):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+
+    x0, y0 = grid.xmin, grid.ymax
+    pts = gpd.GeoDataFrame({"category": ["crane", "crane", "power"]},
+                           geometry=[Point(x0 + 45, y0 - 45), Point(x0 + 45 + 600, y0 - 45 - 600),
+                                     Point(x0 + 1000, y0 - 1000)], crs=grid.crs)
+    layers, tags, descriptions = point_rasters.survey_rasters(pts, grid, sigma_m=90, max_distance_m=500,
+                                                           categories=("crane", "power", "garden"))
+    assert list(layers) == list(tags) == list(descriptions) == [
+        "crane_density", "crane_distance", "power_density", "power_distance", "garden_density", "garden_distance"]
+    xs, ys = np.array([x0 + 45, x0 + 645]), np.array([y0 - 45, y0 - 645])
+    np.testing.assert_array_equal(layers["crane_density"].values,
+                                  point_rasters.kernel_density(grid, xs, ys, 90).values)
+    crane = layers["crane_distance"].values
+    assert crane[1, 1] == 0 and crane[21, 21] == 0 and crane.max() == 500
+    assert (layers["garden_density"].values == 0).all() and (layers["garden_distance"].values == 500).all()
+    assert tags["crane_density"] == {"CATEGORY": "crane", "UNITS": "points per km2", "POINTS": 2, "SIGMA_M": 90,
+                                     "MAX_DISTANCE_M": ""}
+    assert tags["garden_distance"] == {"CATEGORY": "garden", "UNITS": "m", "POINTS": 0, "SIGMA_M": "",
+                                       "MAX_DISTANCE_M": 500}
+    assert descriptions["power_distance"] == "power distance (m)"

@@ -74,3 +74,13 @@ def test_copies_and_recorded_sample_quantiles(grid, tmp_path):
     expected = quantile_bounds(io.read_raster_on_grid(p1, grid, "nearest"), (0.05, 0.95), 500)
     assert recorded == pytest.approx(expected, rel=1e-12)
     assert sample_bounds(p1, 400, (0.05, 0.95)) is None and sample_bounds(p1, 500, (0.02, 0.98)) is None
+
+
+def test_write_rasters_by_name_with_paths_gives_the_same_files(grid, tmp_path):
+    a = grid.like(np.arange(grid.size, dtype="f4").reshape(grid.shape))
+    by_path = {tmp_path / "p" / "x.tif": a}
+    write_rasters(by_path, grid, tags={str(tmp_path / "p" / "x.tif"): {"UNITS": "m"}},
+                  descriptions={str(tmp_path / "p" / "x.tif"): "x"})
+    write_rasters({"x": a}, grid, tags={"x": {"UNITS": "m"}}, descriptions={"x": "x"},
+                  paths={"x": tmp_path / "n" / "x.tif"})
+    assert (tmp_path / "p" / "x.tif").read_bytes() == (tmp_path / "n" / "x.tif").read_bytes()

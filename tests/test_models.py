@@ -179,3 +179,69 @@ def test_index_model_parity_and_weights():
     with pytest.raises(ValueError, match=r"hazards\.wind\.ahp_matrix: consistency ratio"):
         index.fit_index(small[:3], specs[:3], "ahp", ahp_matrix=[[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]],
                         key="hazards.wind")
+
+
+def _hazard_settings(names):
+    return {"features": {n: {"direction": "more", "bounds": None, "transform": "none"} for n in names},
+            "weights": "entropy", "combination": "linear", "alpha": 0.5}
+
+
+TRAINING = {"background": {"ratio": 10, "min": 300, "max": 600, "exclusion_m": 0},
+            "cv": {"n_folds": 3, "block_size_m": 2000, "min_blocks_per_fold": 1},
+            "min_presences": 20, "seed": 0, "candidates": ["logistic"], "params": {}, "importance_repeats": 1}
+NORMALIZE = {"lower_quantile": 0.02, "upper_quantile": 0.98}
+
+
+def test_fit_hazard_falls_back_to_the_index_model():
+    g, F, xs, ys, _ = synthetic()
+    settings = _hazard_settings([f.name for f in F])
+    out, m, payload, samples = S.fit_hazard(F, g, xs[:5], ys[:5], hazard="wind", settings=settings,
+                                            training=TRAINING, normalize_cfg=NORMALIZE,
+                                            index_sample_size=2000)
+    ref, mi = index.fit_hazard_index(F, settings, NORMALIZE, 2000, "wind")
+    np.testing.assert_array_equal(out.values, ref.values)
+    assert m["mode"] == "index" and m["fallback_reason"].startswith("only 5 presence cell(s)")
+    assert list(m)[-2:] == ["fallback_reason", "hazard"] and m["hazard"] == "wind"
+    assert {k: v for k, v in m.items() if k not in ("fallback_reason", "hazard")} == mi
+    assert list(payload) == ["mode", "features", "normalisation", "weights", "hazard", "sklearn_version",
+                             "numpy_version"]
+    assert samples.empty and list(samples.columns) == list(S.SAMPLE_COLUMNS)
+
+
+def test_fit_hazard_trains_and_predicts():
+    g, F, xs, ys, _ = synthetic()
+    settings = _hazard_settings([f.name for f in F])
+    out, m, payload, samples = S.fit_hazard(F, g, xs, ys, hazard="geological", settings=settings,
+                                            training=TRAINING, normalize_cfg=NORMALIZE,
+                                            index_sample_size=2000, presence_desc="events")
+    assert m["mode"] == "model" and m["hazard"] == "geological" and m["presence_source"] == "events"
+    assert m["background_scheme"]["n"] == "clip(ratio * n_presence, min, max)"
+    assert m["background_scheme"]["sampling"].endswith("excluding presence cells")
+    assert list(m)[-3:] == ["background_scheme", "presence_source", "hazard"]
+    assert payload["mode"] == "model" and payload["features"] == ["f0", "f1", "f2", "f3"]
+    assert list(payload)[-3:] == ["hazard", "sklearn_version", "numpy_version"]
+    assert list(samples.columns) == list(S.SAMPLE_COLUMNS)
+    assert len(samples) == m["n_presence"] + m["n_background"]
+    assert (samples["x"] == samples["x"].round(3)).all() and (samples["oof"] == samples["oof"].round(6)).all()
+    np.testing.assert_array_equal(out.values, S.predict_grid(payload["estimator"], F).values)
+
+
+def test_background_scheme_names_the_exclusion():
+    bg = {"ratio": 10, "min": 1000, "max": 5000, "exclusion_m": 250}
+    rec = S.background_scheme(bg)
+    assert rec["sampling"].endswith("and cells within 250 m of one") and rec["exclusion_m"] == 250
+    assert list(rec)[:2] == ["sampling", "n"]
+
+
+def test_index_model_records_hazard_and_payload():
+    _, F, *_ = synthetic()
+    small = [f[:60, :80] for f in F]
+    settings = _hazard_settings([f.name for f in small])
+    out, m, payload = index.index_model(small, settings, NORMALIZE, 2000, "earthquake")
+    ref, mi = index.fit_index(small, list(settings["features"].values()), "entropy", sample_size=2000,
+                              key="hazards.earthquake")
+    np.testing.assert_array_equal(out.values, ref.values)
+    assert m == {**mi, "hazard": "earthquake"} and list(m)[-1] == "hazard"
+    assert payload == {"mode": "index", "hazard": "earthquake", "features": mi["features"],
+                       "normalisation": mi["normalisation"], "weights": mi["weights"]}
+    assert list(payload) == ["mode", "hazard", "features", "normalisation", "weights"]

@@ -1,10 +1,12 @@
-"""Point-derived rasters: counts, kernel density and exact distance, numpy = Dask for any chunks."""
+"""Point-derived rasters: counts, kernel density and exact distance, numpy = Dask for any chunks; sources from features."""
 
 import dask.array as da
+import geopandas as gpd
 import numpy as np
 import pytest
 import xarray as xr
 from scipy.ndimage import distance_transform_edt
+from shapely.geometry import LineString, Point, box
 
 from risk.grid import Grid
 from risk.hazard import point_rasters as points
@@ -112,5 +114,40 @@ def test_sample_reads_the_containing_cell(grid):
     arr = grid.like(da.from_array(np.arange(grid.size, dtype="f4").reshape(grid.shape), chunks=16))
     xs = np.array([grid.x[3], grid.x[70], grid.xmin - 100])
     ys = np.array([grid.y[5], grid.y[59], grid.y[0]])
-    got = points.sample(arr, grid, xs, ys)
+    got = points.values_at_points({"a": arr}, grid, xs, ys, dtype="f8")["a"]
+    assert got.dtype == np.float64
     assert got[0] == 5 * grid.width + 3 and got[1] == 59 * grid.width + 70 and np.isnan(got[2])
+
+
+def test_point_xy_takes_representative_points():
+    xs, ys = points.point_xy(gpd.GeoSeries([Point(1, 2), box(0, 0, 4, 2), None]))
+    assert xs[:2].tolist() == [1.0, 2.0] and ys[:2].tolist() == [2.0, 1.0] and np.isnan(xs[2])
+    xs, ys = points.point_xy(gpd.GeoSeries([], dtype="geometry"))
+    assert xs.dtype == ys.dtype == np.float64 and xs.size == ys.size == 0
+
+
+def test_line_and_point_sources_skip_missing_geometries(grid):
+    x0, y0 = grid.xmin, grid.ymax
+    lines = gpd.GeoDataFrame(geometry=[LineString([(x0 + 15, y0 - 15), (x0 + 15 + 4 * 30, y0 - 15)]), None,
+                                       LineString()], crs=grid.crs)
+    src = proximity.line_sources(lines, grid, "rivers")
+    assert src.dtype == np.uint8 and src.name == "rivers"
+    assert src.values[0, :5].tolist() == [1] * 5 and src.values.sum() == 5
+    pts = gpd.GeoDataFrame(geometry=[Point(x0 + 45, y0 - 45), Point(x0 + 50, y0 - 50), None, Point()],
+                           crs=grid.crs)
+    cells = proximity.point_sources(pts, grid)
+    assert cells.dtype == np.uint8 and cells.values[1, 1] == 2 and cells.values.sum() == 2
+    none = proximity.point_sources(pts.iloc[2:], grid)
+    assert none.values.sum() == 0
+
+
+def test_point_xy_drops_missing_and_empty_geometries_when_asked():
+    pts = gpd.GeoDataFrame(geometry=[Point(1, 2), None, Point(), Point(3, 4)])
+    xs, ys = points.point_xy(pts, drop_empty=True)
+    assert xs.tolist() == [1.0, 3.0] and ys.tolist() == [2.0, 4.0]
+    xs, _ = points.point_xy(pts)
+    assert xs.size == 4 and np.isnan(xs[1]) and np.isnan(xs[2])
+
+
+def test_values_at_points_of_no_raster_is_empty(small_grid):
+    assert points.values_at_points({}, small_grid, [small_grid.xmin + 1], [small_grid.ymax - 1]) == {}

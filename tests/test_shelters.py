@@ -118,3 +118,49 @@ def test_geographic_crs_is_refused():
     sett, shel, _ = world()
     with pytest.raises(ValueError, match="projected CRS"):
         S.shelter_coverage(sett.to_crs("EPSG:4326"), shel.to_crs("EPSG:4326"), 1000)
+
+
+def test_zone_levels_from_zonings_or_cut_from_hazard_indices(small_grid):
+    g = small_grid
+    xmin, ymin, xmax, ymax = g.bounds
+    # the first cell, the last cell, a point off the grid, and cell (10, 20)
+    xs = np.array([xmin + 5, xmax - 5, xmax + 100, xmin + 20 * 30 + 15])
+    ys = np.array([ymax - 5, ymin + 5, ymin + 5, ymax - 10 * 30 - 15])
+    zones = np.zeros(g.shape, "uint8")
+    zones[0, 0], zones[-1, -1], zones[10, 20] = 5, 2, 4
+    lv = S.zone_levels({"geological": g.like(zones)}, g, xs, ys, basis="risk")
+    assert lv["geological"].tolist() == [5, 2, 0, 4] and lv["geological"].dtype == "int64"
+    # hazard basis: the index is cut with the zoning config (fixed thresholds here); NaN and off grid -> 0
+    index = np.full(g.shape, 0.1, "f4")
+    index[0, 0], index[-1, -1], index[10, 20] = 0.9, np.nan, 0.3
+    z = {"method": "fixed", "sample_size": 1000, "thresholds": [0.2, 0.4, 0.6, 0.8]}
+    lv = S.zone_levels({"wind": g.like(index), "flat": g.like(np.full(g.shape, 0.5, "f4"))}, g, xs, ys,
+                       basis="hazard", zoning_config=z)
+    assert lv.to_dict("list") == {"wind": [5, 0, 0, 2], "flat": [3, 3, 0, 3]}
+
+
+def test_shelter_plan_matches_its_steps(small_grid):
+    g = small_grid
+    xmin, ymin, _, _ = g.bounds
+    # the test world shrunk onto the grid (20 km -> 2 km by 1.8 km)
+    sett, shel, cand = (gdf.set_geometry(gdf.geometry.scale(0.1, 0.09, origin=(0, 0)).translate(xmin, ymin))
+                        for gdf in world(n_settlements=30))
+    sett = sett.drop(columns="hazard_prone")
+    sett.loc[3, "geometry"] = None  # a settlement without a location is left out
+    zones = np.where(np.arange(g.width) < g.width // 2, 5, 1).astype("uint8")[None, :].repeat(g.height, axis=0)
+    rasters = {"wind": g.like(zones)}
+    coverage, gaps, load, sites = S.shelter_plan(sett, shel, cand, rasters, g, zone_basis="risk", min_level=4,
+                                                 max_distance_m=400.0, demand_share=0.5)
+    # the same by hand
+    kept = sett.drop(index=3).reset_index(drop=True)
+    levels = S.zone_levels(rasters, g, kept.geometry.x, kept.geometry.y, basis="risk")
+    kept = kept.join(levels.add_prefix("zone_")).join(S.hazard_prone(levels, 4))
+    cov, ld = S.shelter_coverage(kept, shel, 400.0, 0.5)
+    sel, closed_by = S.select_sites(cov[cov["gap"] > 1e-9], cand, 400.0)
+    assert len(coverage) == 29 and coverage["hazard_prone"].any() and not coverage["hazard_prone"].all()
+    assert (coverage["zone_wind"] == np.where(coverage["hazard_prone"], 5, 1)).all()
+    pd.testing.assert_frame_equal(pd.DataFrame(coverage), pd.DataFrame(cov.round(S.DECIMALS)))
+    pd.testing.assert_frame_equal(gaps, S.gap_table(cov, closed_by).round(
+        {**S.DECIMALS, "closed_by_new_sites": 1, "gap_after_new_sites": 1}))
+    pd.testing.assert_frame_equal(load, ld.round({"assigned_demand": 1, "utilisation": 3}))
+    assert len(sites) == len(sel) and (sites["cumulative_share"] == sel["cumulative_share"].round(4)).all()

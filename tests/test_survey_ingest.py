@@ -350,7 +350,7 @@ def load_script():
     return module
 
 
-def test_script_writes_the_database_and_the_report(tmp_path, monkeypatch):
+def test_script_writes_the_database_and_the_report(tmp_path):
     write(tmp_path, "内涝点.csv", MESSY.replace("高度（cm）", "最大积水深度（m）").replace("4500", "0.5"), "gbk")
     AOI.to_file(tmp_path / "aoi.geojson")
     truth_gdf(CRS).to_file(tmp_path / "p.gpkg", layer="power", driver="GPKG")
@@ -358,12 +358,12 @@ def test_script_writes_the_database_and_the_report(tmp_path, monkeypatch):
     out = tmp_path / "results" / "survey"
     smk = SimpleNamespace(
         input=SimpleNamespace(sources=[str(tmp_path / s["path"]) for s in sources], aoi=str(tmp_path / "aoi.geojson")),
-        params=SimpleNamespace(sources=sources, crs=CRS, tolerance_m=500, root=str(tmp_path)),
+        params=SimpleNamespace(sources=sources, crs=CRS, tolerance_m=500, root=str(tmp_path),
+                               dask={"scheduler": "synchronous"}),
         output=SimpleNamespace(gpkg=str(out / "survey.gpkg"), report=str(out / "ingest_report.csv")),
         log=[str(tmp_path / "log.txt")])
-    module = load_script()
-    monkeypatch.setattr(module, "configure_logging", lambda *args, **kwargs: None)
-    module.main(smk)
+    load_script().main(smk)
+    assert "survey ingest, rows per file" in (tmp_path / "log.txt").read_text(encoding="utf-8")
     assert pyogrio.list_layers(out / "survey.gpkg")[:, 0].tolist() == ["waterlogging", "power", "rejected"]
     report = pd.read_csv(out / "ingest_report.csv", encoding="utf-8-sig")
     assert report["file"].tolist() == ["内涝点.csv", "p.gpkg"]

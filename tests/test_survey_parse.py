@@ -216,3 +216,23 @@ def test_field_ranges():
     assert F.FIELDS["max_depth_m"].range_text() == "0–10 m"
     assert set(F.category_fields("power")) >= {"id", "voltage_kv", "height_m", "kind"}
     assert "voltage_kv" not in F.category_fields("crane")
+
+
+@pytest.mark.parametrize("written", [
+    "乡镇（街道）", "乡镇(街道)", " 乡镇 （街道） ", "乡镇（街道）：", "*乡镇（街道）", "乡镇", "township", "Township",
+    "ＴＯＷＮＳＨＩＰ",
+])
+def test_one_header_folding_for_survey_files_and_capacity_tables(written):
+    """``fields.normalise_header`` folds the headers of survey files and of the planner-filled capacity and
+    statistics tables alike (``乡镇（街道）`` is a header of both vocabularies)."""
+    from risk.capacity import capacity_index as C
+    from risk.capacity import plan_targets as T
+
+    assert F.match_header(written, "crane") == ("township", "")
+    assert C.header_map([written], C.TABLE_COLUMNS) == {written: "township"}
+    # the capacity side also drops units in brackets or after a slash, however many
+    folded = F.normalise_header(written)
+    for unit in ("（个）", "(个)", "/人", "（人）（2023年）"):
+        assert C.header_map([written + unit], C.TABLE_COLUMNS) == {written + unit: "township"}
+        assert F.normalise_header(written + unit).startswith(folded)
+    assert T.header_map is C.header_map and C.normalise_header is F.normalise_header  # one folding

@@ -93,3 +93,33 @@ def test_township_table_from_files(setup, tmp_path):
     b = tables.zone_stats(tw, {k: g.like(v) for k, v in zones.items()}, {"wind": g.like(risks["wind"])},
                           g.like(pop), g.like(aoi), g)
     np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-5)
+
+
+def test_nan_population_counts_as_no_people(setup):
+    g, zones, risks, aoi, pop, tw, cells = setup
+    holed = pop.copy()
+    holed[::7, ::5] = np.nan
+    a = tables.zone_stats(tw, {k: g.like(v) for k, v in zones.items()}, {}, g.like(holed), g.like(aoi), g)
+    b = tables.zone_stats(tw, {k: g.like(v) for k, v in zones.items()}, {}, g.like(np.nan_to_num(holed)),
+                          g.like(aoi), g)
+    np.testing.assert_array_equal(a.to_numpy(float), b.to_numpy(float))
+    assert (a["multi_hazard_z3_people"] > 0).all()
+
+
+def test_zone_numbers_are_integers_with_zero_off_the_grid():
+    out = tables.zone_numbers({"a": np.array([1.0, np.nan, 5.0], "f4"), "b": np.array([], "f4")})
+    assert out["a"].tolist() == [1, 0, 5] and out["a"].dtype.kind == "i" and out["b"].size == 0
+
+
+def test_township_table_with_no_points(setup):
+    g, zones, risks, aoi, pop, tw, cells = setup
+    pts = gpd.GeoDataFrame({"category": []}, geometry=[], crs=g.crs)
+    from risk.hazard.point_rasters import values_at_points
+
+    pz = tables.zone_numbers(values_at_points({k: g.like(v) for k, v in zones.items()}, g,
+                                              pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
+    assert all(v.size == 0 for v in pz.values())
+    gdf, long = tables.township_table(tw, {k: g.like(v) for k, v in zones.items()}, {},
+                                      zoning_tags={}, grid=g, points=pts, point_zones=pz,
+                                      categories=["crane"])
+    assert long.empty and gdf["pts_crane_total"].tolist() == [0, 0, 0]

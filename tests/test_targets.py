@@ -104,3 +104,18 @@ def test_bad_statistics_name_file_line_column(edit, needles):
 def test_unknown_indicator_is_refused():
     with pytest.raises(ValueError, match="unknown indicator"):
         T.assess_progress(T.validate_statistics(stats_table()), {"nope": {"kind": "at_most", "value": 1}})
+
+
+def test_target_progress_needs_only_the_configured_columns():
+    wanted = {"relief_hours": {"kind": "at_most", "value": 10},
+              "deaths_per_100m_gdp": {"kind": "reduce_by_pct", "value": 33}}
+    assert T.needed_columns(wanted) == ["gdp_100m_yuan", "relief_hours", "safety_deaths"]
+    # a table without the other indicators' columns is fine
+    raw = stats_table()[["year", "gdp_100m_yuan", "relief_hours", "safety_deaths"]]
+    series, prog = T.target_progress(raw, wanted, 2020, 2025, 2021, {}, source="stats.csv")
+    stats = T.validate_statistics(raw, T.needed_columns(wanted), source="stats.csv")
+    pd.testing.assert_frame_equal(prog, T.assess_progress(stats, wanted, 2020, 2025, 2021, {}))
+    pd.testing.assert_frame_equal(series, T.indicator_series(stats))
+    assert list(prog["indicator"]) == ["deaths_per_100m_gdp", "relief_hours"]
+    with pytest.raises(T.StatisticsTableError, match="stats.csv: missing column.*'relief_hours'"):
+        T.target_progress(raw.drop(columns="relief_hours"), wanted, source="stats.csv")

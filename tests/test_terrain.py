@@ -119,3 +119,16 @@ def test_twi_is_higher_in_the_valley():
     out = terrain.terrain(g.like(z), flow_tile=64, flow_halo=0)
     twi = out["twi"].values
     assert twi[30, 10] > twi[30, 3]
+
+
+def test_build_gives_every_layer_with_its_metadata(grid, dem):
+    kw = dict(relief_radius_m=90, flow_tile=32, flow_halo=12, twi_min_tan=0.01)
+    layers, tags, descriptions = terrain.build(grid.like(dem), source="dem.tif", **kw)
+    assert list(layers) == list(tags) == list(descriptions) == list(terrain.TERRAIN_LAYERS)
+    ref = terrain.terrain(grid.like(dem), **kw)
+    for name, arr in layers.items():
+        np.testing.assert_array_equal(arr.values, ref[name].values)
+        assert tags[name] == {"LAYER": name, "UNITS": ref[name].attrs["units"], "SOURCE": "dem.tif",
+                              "FLOW_TILE": 32, "FLOW_HALO": 12}
+        assert descriptions[name] == terrain.TERRAIN_DESCRIPTIONS[name]
+    assert tags["flow_accumulation"]["UNITS"] == "m2" and tags["slope"]["UNITS"] == "degree"

@@ -88,3 +88,56 @@ def test_many_names_in_one_pass_equal_one_by_one(small_grid):
         one, info = U.class_stability(layers, spec, n, bases[n], "quantiles", n_draws=6, seed=4, sample_size=1500)
         np.testing.assert_array_equal(many[n].values, one.values)
         assert infos[n] == info
+
+
+def test_zoning_settings_from_tags():
+    from risk.assessment.zoning import zoning_tags
+
+    tags = {"a": zoning_tags("a", "fixed", [0.1, 0.2, 0.3, 0.4]),
+            "b": zoning_tags("b", "natural_breaks", [1, 2, 3, 4])}
+    methods, thresholds = U.zoning_settings(tags)
+    assert methods == {"a": "fixed", "b": "natural_breaks"} and thresholds == {"a": [0.1, 0.2, 0.3, 0.4]}
+
+
+def test_zone_stability_of_a_run(small_grid):
+    from risk.assessment.zoning import zoning_tags
+
+    layers, _ = _setup(small_grid, 16)
+    metrics = {"a": {"mode": "model"}, "b": {"mode": "model"},
+               "c": {"mode": "index", "features": ["c/x1", "c/x2"], "weights": {"c/x1": 0.7, "c/x2": 0.3},
+                     "normalisation": {
+                         "c/x1": {"lo": 0.0, "hi": 1.0, "direction": "more"},
+                         "c/x2": {"lo": 0.0, "hi": 1.0, "direction": "less", "transform": "none"}}}}
+    risk_cfg = {"formula": "geometric", "multi_hazard": {"rule": "max"}}
+    spec = U.build_spec(metrics, risk_cfg)
+    np_layers = {k: v.compute() for k, v in layers.items()}
+    names = ["c", "multi_hazard"]
+    zones = {n: _base(np_layers, spec, n, small_grid).chunk(16) for n in names}
+    tags = {"c": zoning_tags("c", "quantiles", [0, 0, 0, 0]),
+            "multi_hazard": zoning_tags("m", "fixed", [0.2, 0.4, 0.6, 0.8])}
+    u = {"n_draws": 5, "spread": 0.2, "seed": 2, "sample_size": 1500}
+    extra = {**layers, "hazard:unused": layers["exposure"]}
+    rasters, infos, rtags, descr = U.zone_stability(metrics, risk_cfg, extra, zones, tags, u)
+    ref, rinfo = U.class_stability_many(layers, spec, names, zones,
+                                        {"c": "quantiles", "multi_hazard": "fixed"},
+                                        {"multi_hazard": [0.2, 0.4, 0.6, 0.8]}, 5, 0.2, 2, 1500)
+    for n in names:
+        np.testing.assert_array_equal(rasters[n].values, ref[n].values)
+    assert infos == rinfo
+    assert rtags["multi_hazard"] == {"NAME": "multi_hazard", "N_DRAWS": 5, "SPREAD": 0.2, "SEED": 2,
+                                     "ZONING_METHOD": "fixed"}
+    assert descr["c"] == "c: share of 5 weight draws keeping the zone (0-1)"
+
+
+def test_with_mean_stability_appends_the_sample_mean(small_grid):
+    a = np.full(small_grid.shape, 0.5, "f4")
+    a[:10] = 1.0
+    a[-5:] = np.nan
+    info = {"name": "x", "n_draws": 4, "spread": 0.2}
+    out = U.with_mean_stability(info, small_grid.like(a), 100)
+    from risk.grid import systematic_sample
+
+    assert list(out) == ["name", "n_draws", "spread", "mean_stability"] and "mean_stability" not in info
+    assert out["mean_stability"] == round(float(np.mean(systematic_sample(small_grid.like(a), 100))), 4)
+    empty = small_grid.like(np.full(small_grid.shape, np.nan, "f4"))
+    assert U.with_mean_stability(info, empty)["mean_stability"] is None

@@ -58,9 +58,29 @@ def test_classify_numpy_and_dask_agree_and_nan_is_zero(small_grid, rng):
     assert zoning.classify(small_grid.like(np.full(small_grid.shape, 0.4, "f4")), breaks).values[0, 0] == 2
 
 
-def test_systematic_sample_is_the_same_on_dask(small_grid, rng):
-    arr = small_grid.like(rng.random(small_grid.shape).astype("float32"))
-    np.testing.assert_array_equal(zoning.systematic_sample(arr, 500), zoning.systematic_sample(arr.chunk(16), 500))
+@pytest.mark.parametrize("method", ["natural_breaks", "quantiles", "fixed"])
+def test_zone_draws_breaks_on_the_systematic_sample_numpy_and_dask(small_grid, rng, method):
+    from risk.grid import systematic_sample
+
+    a = rng.random(small_grid.shape).astype("float32")
+    a[:3, :5] = np.nan
+    arr = small_grid.like(a)
+    thresholds = [0.2, 0.4, 0.6, 0.8] if method == "fixed" else None
+    zones, breaks = zoning.zone(arr, method, 500, thresholds, name="wind")
+    ref = zoning.class_breaks(systematic_sample(arr, 500), method, thresholds=thresholds)
+    np.testing.assert_array_equal(breaks, ref)
+    np.testing.assert_array_equal(zones.values, zoning.classify(arr, ref).values)
+    dz, db = zoning.zone(arr.chunk(16), method, 500, thresholds)
+    np.testing.assert_array_equal(db, breaks)
+    np.testing.assert_array_equal(dz.values, zones.values)
+
+
+def test_map_title_is_bilingual():
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS["wind"]
+    assert zoning.map_title("凌源市 Lingyuan", "wind") == f"凌源市 Lingyuan {zh}风险区划 {en} risk zones"
+    assert zoning.map_title("X", "other") == "X other风险区划 other risk zones"
 
 
 def test_qml_is_valid_xml_with_five_bilingual_classes():

@@ -25,14 +25,20 @@ Layers are looked up by key: ``"hazard:<h>"``, ``"exposure"``, ``"vulnerability"
 from __future__ import annotations
 
 import copy
+import logging
+from collections.abc import Mapping
 
 import dask.array as da
 import numpy as np
 import xarray as xr
 
 from risk.assessment.combine_risk import multi_kernel, risk_kernel
+from risk.assessment.township_tables import zoning_meta
 from risk.assessment.zoning import class_breaks
-from risk.models.index_model import normalise_kernel, systematic_sample_all
+from risk.grid import systematic_sample
+from risk.hazard.normalize import scale
+
+logger = logging.getLogger(__name__)
 
 
 def perturb(w, spread: float, rng: np.random.Generator) -> np.ndarray:
@@ -89,7 +95,7 @@ def prepare(spec: dict, layers: dict, hazards: list[str] | None = None) -> dict:
             hs = spec["hazards"][h]
             if "index" in hs:
                 ix = hs["index"]
-                n = np.stack([normalise_kernel(layers[k], *nm[:2], nm[2], nm[3] if len(nm) > 3 else "none")
+                n = np.stack([scale(layers[k], *nm[:2], nm[2], nm[3] if len(nm) > 3 else "none")
                               for k, nm in zip(ix["features"], ix["norms"], strict=True)])
                 ctx["haz"][h] = ("index", n)
             else:
@@ -173,7 +179,7 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     if missing:
         raise ValueError(f"uncertainty of {', '.join(names)}: missing layer(s) {', '.join(missing)}")
     specs = draw_specs(spec, n_draws, spread, seed)
-    samp = {k: systematic_sample_all(layers[k], sample_size) for k in keys}
+    samp = {k: systematic_sample(layers[k], sample_size, dropna=False) for k in keys}
     sctx = prepare(spec, samp, _hazards_of(names))
     breaks: dict[str, list] = {n: [] for n in names}
     for s in specs:
@@ -261,3 +267,67 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
         weights = [w / s for w in weights]
     spec["multi"] = {"rule": rule, "weights": weights}
     return spec
+
+
+def zoning_settings(zoning_tags: Mapping[str, Mapping[str, str]]) -> tuple[dict[str, str], dict[str, list]]:
+    """Zoning method of each name and the thresholds of the ``fixed`` ones, from the zoning rasters' tags.
+
+    Examples
+    --------
+    >>> zoning_settings({"a": {"ZONING_METHOD": "fixed", "ZONING_BREAKS": "[0.2, 0.4, 0.6, 0.8]"},
+    ...                  "b": {"ZONING_METHOD": "quantiles", "ZONING_BREAKS": "[1, 2, 3, 4]"}})
+    ({'a': 'fixed', 'b': 'quantiles'}, {'a': [0.2, 0.4, 0.6, 0.8]})
+    """
+    methods, thresholds = {}, {}
+    for name, tags in zoning_tags.items():
+        methods[name], breaks = zoning_meta(tags)
+        if methods[name] == "fixed":
+            thresholds[name] = breaks
+    return methods, thresholds
+
+
+def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapping[str, xr.DataArray],
+                   zones: Mapping[str, xr.DataArray], zoning_tags: Mapping[str, Mapping[str, str]],
+                   uncertainty: Mapping):
+    """Class stability of every published zoning of a run, with the tags and descriptions of its rasters.
+
+    Parameters
+    ----------
+    hazard_metrics : dict
+        ``{hazard: metrics.json}`` (:func:`build_spec`).
+    risk_cfg : dict
+        The config's ``risk`` section.
+    layers : mapping
+        Rasters by layer key (``hazard:<h>``, ``indicator:<path>``, ``exposure``, ``vulnerability``);
+        those the zonings need are used.
+    zones, zoning_tags : mapping
+        ``{name: published zoning raster}`` and ``{name: its GeoTIFF tags}`` (method and breaks).
+    uncertainty : mapping
+        The config's ``uncertainty`` section (``n_draws``, ``spread``, ``seed``, ``sample_size``).
+
+    Returns
+    -------
+    rasters, infos, tags, descriptions : dict
+        Keyed by name: :func:`class_stability_many`'s rasters and records, and the GeoTIFF tags and
+        band description of each raster.
+    """
+    u = uncertainty
+    names = list(zones)
+    spec = build_spec(hazard_metrics, risk_cfg)
+    methods, thresholds = zoning_settings(zoning_tags)
+    keys = set().union(*(layer_keys(spec, n) for n in names))
+    rasters, infos = class_stability_many({k: layers[k] for k in keys}, spec, names, dict(zones), methods,
+                                          thresholds, u["n_draws"], u["spread"], u["seed"], u["sample_size"])
+    tags = {n: {"NAME": n, "N_DRAWS": u["n_draws"], "SPREAD": u["spread"], "SEED": u["seed"],
+                "ZONING_METHOD": methods[n]} for n in names}
+    descr = {n: f"{n}: share of {u['n_draws']} weight draws keeping the zone (0-1)" for n in names}
+    return rasters, infos, tags, descr
+
+
+def with_mean_stability(info: dict, stability: xr.DataArray, sample_size: int = 200_000) -> dict:
+    """``info`` with ``mean_stability``: the mean of a systematic sample of the written stability raster."""
+    sample = systematic_sample(stability, sample_size)
+    mean = round(float(np.mean(sample)), 4) if sample.size else None
+    logger.info("%s: mean class stability %s over %d draws (spread ±%d %%)", info["name"], mean,
+                info["n_draws"], round(100 * info["spread"]))
+    return {**info, "mean_stability": mean}

@@ -22,6 +22,7 @@ kind, float32, NaN where an input is NaN.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -32,6 +33,8 @@ from risk.weights import normalise_weights
 FORMULAS = ("geometric", "product", "arithmetic")
 MULTI_RULES = ("max", "weighted_sum", "union")
 FACTORS = ("hazard", "exposure", "vulnerability")
+
+logger = logging.getLogger(__name__)
 
 
 def risk_weights(weights: Mapping[str, float] | None = None) -> np.ndarray:
@@ -46,7 +49,7 @@ def risk_kernel(h, e, v, formula: str = "geometric", weights=(1 / 3, 1 / 3, 1 / 
 
     Examples
     --------
-    >>> float(risk_kernel(np.float32(0.8), np.float32(0.5), np.float32(0.2), "geometric").round(4))
+    >>> round(float(risk_kernel(np.float32(0.8), np.float32(0.5), np.float32(0.2), "geometric")), 4)
     0.4309
     """
     if formula not in FORMULAS:
@@ -123,7 +126,7 @@ def multi_hazard(risks: Mapping[str, object], rule: str = "max", weights: Mappin
     Examples
     --------
     >>> r = {"a": np.array([0.2, 0.5]), "b": np.array([0.4, 0.5])}
-    >>> multi_hazard(r, "union").round(2).tolist()
+    >>> [round(x, 2) for x in multi_hazard(r, "union").tolist()]
     [0.52, 0.75]
     """
     names = list(risks)
@@ -154,3 +157,41 @@ def risk_settings(risk_cfg: Mapping, hazard: str) -> tuple[str, tuple[float, flo
     base = risk_cfg.get("weights") or {f: 1.0 for f in FACTORS}
     w = {**base, **(over.get("weights") or {})}
     return formula, tuple(float(x) for x in risk_weights(w))
+
+
+def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping):
+    """Risk of every hazard and the multi-hazard risk, with the tags and band descriptions of their rasters.
+
+    Parameters
+    ----------
+    hazards : mapping
+        ``{hazard: hazard index raster}`` in the run's hazard order.
+    exposure, vulnerability : xarray.DataArray
+        The exposure and vulnerability indices on the same grid.
+    risk_cfg : mapping
+        The config's ``risk`` section (formula and weights, per-hazard overrides, ``multi_hazard``).
+
+    Returns
+    -------
+    risks, tags, descriptions : dict
+        Keyed by the hazards (in order), then ``multi_hazard``: the risk rasters (float32 0-1),
+        their GeoTIFF tags and their band descriptions.
+    """
+    names = list(hazards)
+    mh = risk_cfg["multi_hazard"]
+    risks, tags, descr = {}, {}, {}
+    for h in names:
+        formula, w = risk_settings(risk_cfg, h)
+        logger.info("%s: risk = %s of hazard, exposure, vulnerability, weights %s", h, formula,
+                    [round(x, 4) for x in w])
+        risks[h] = risk_index(hazards[h], exposure, vulnerability, formula,
+                              dict(zip(FACTORS, w, strict=True)))
+        tags[h] = {"HAZARD": h, "RISK_FORMULA": formula, "RISK_WEIGHTS": str([round(x, 6) for x in w])}
+        descr[h] = f"{h} risk index 0-1 ({formula})"
+    logger.info("multi-hazard risk of %s by %s", ", ".join(names), mh["rule"])
+    risks["multi_hazard"] = multi_hazard({h: risks[h] for h in sorted(names)}, mh["rule"],
+                                         mh.get("weights") or None)
+    tags["multi_hazard"] = {"HAZARD": "multi_hazard", "MULTI_HAZARD_RULE": mh["rule"],
+                            "HAZARDS": ",".join(sorted(names))}
+    descr["multi_hazard"] = f"multi-hazard risk index 0-1 ({mh['rule']})"
+    return risks, tags, descr

@@ -13,7 +13,9 @@ centre has orders of magnitude more people than a village).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import logging
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
@@ -22,7 +24,17 @@ from risk.blockwise import apply_blocks
 from risk.hazard.indicator_index import weighted_index
 from risk.hazard.normalize import normalize
 
+logger = logging.getLogger(__name__)
+
 EXPOSURE_COMPONENTS = ("population", "built_up", "survey_points")
+
+DESCRIPTIONS = {
+    "population": "population (persons per km2)",
+    "built_up": "built-up share (0-1)",
+    "survey_points": "survey point density (points per km2)",
+    "exposure": "exposure index (0-1)",
+}
+"""Band description of each exposure raster."""
 
 
 def _density_kernel(x, factor):
@@ -61,3 +73,62 @@ def exposure_index(components: Mapping[str, xr.DataArray], weights: Mapping[str,
     if not np.isfinite([r["hi"] for r in record.values()]).all():
         raise ValueError("exposure: a component has no finite value in the study area")
     return out, record
+
+
+def components(population: xr.DataArray, source_cell_area_m2: float, built_up: xr.DataArray,
+               survey_densities: Sequence[xr.DataArray], sigma_m: float) -> tuple[dict, dict, dict]:
+    """The exposure components of :data:`EXPOSURE_COMPONENTS`, with their file metadata.
+
+    Parameters
+    ----------
+    population : DataArray
+        Persons per cell of the population raster, averaged onto the grid (GDAL ``average``): a
+        density per source-cell area.
+    source_cell_area_m2 : float
+        Area of one cell of the population raster (:func:`risk.io.source_cell_area_m2`).
+    built_up : DataArray
+        Built-up share (0–1).
+    survey_densities : sequence of DataArray
+        Kernel density of each survey category (points per km²), summed.
+    sigma_m : float
+        σ of those densities (recorded in the tags).
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by component name.
+    """
+    pop = per_km2(population, source_cell_area_m2, name="population")
+    survey = sum(survey_densities[1:], survey_densities[0]).rename("survey_points")
+    layers = {"population": pop, "built_up": built_up, "survey_points": survey}
+    tags = {"population": {"UNITS": "persons per km2"}, "built_up": {"UNITS": "fraction"},
+            "survey_points": {"UNITS": "points per km2", "SIGMA_M": sigma_m}}
+    return layers, tags, {k: DESCRIPTIONS[k] for k in layers}
+
+
+def index_layer(components: Mapping[str, xr.DataArray], recorded: Mapping[str, tuple[float, float] | None],
+                weights: Mapping[str, float], transforms: Mapping[str, str] | None = None, q=(0.02, 0.98),
+                sample_size: int = 100_000) -> tuple[dict, dict, dict]:
+    """The exposure index of the written components, with its file metadata.
+
+    Parameters
+    ----------
+    components : dict of str to DataArray
+        The components as written (read back from their files).
+    recorded : dict of str to (float, float) or None
+        Quantiles ``q`` of a sample of ``sample_size`` cells recorded in each component's file
+        (:func:`risk.io.batchwrite.sample_bounds`); used as the bounds of untransformed components.
+    weights, transforms, q, sample_size
+        As for :func:`exposure_index`.
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by ``exposure``; the tags record the bounds and weights of each component.
+    """
+    transforms = dict(transforms or {})
+    bounds = {k: v for k, v in recorded.items() if v and transforms.get(k, "none") == "none"}
+    index, record = exposure_index(components, weights, transforms, q, sample_size, bounds=bounds)
+    logger.info("exposure components: %s", record)
+    return ({"exposure": index}, {"exposure": {"UNITS": "1", "COMPONENTS": json.dumps(record)}},
+            {"exposure": DESCRIPTIONS["exposure"]})

@@ -17,13 +17,14 @@ For a point *p* of category *c*:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from risk import CATEGORY_LABELS, HAZARD_LABELS
-from risk.assessment.combine_risk import risk_kernel
+from risk.assessment.combine_risk import risk_kernel, risk_settings
 from risk.assessment.zoning import ZONE_LABELS
 
 DEFAULT_CATEGORY_HAZARDS = {
@@ -34,6 +35,9 @@ DEFAULT_CATEGORY_HAZARDS = {
     "garden": ["wind", "wildfire"],
 }
 KEEP_FIELDS = ("id", "name", "township", "kind", "exposed_people", "exposed_property")
+SCORE_FIELDS = ("vulnerability", "vulnerability_score", "vuln", "score")
+
+logger = logging.getLogger(__name__)
 
 
 def risk_register(points, hazard_at: Mapping[str, np.ndarray], exposure_at, vulnerability_at, *,
@@ -120,17 +124,70 @@ def risk_register(points, hazard_at: Mapping[str, np.ndarray], exposure_at, vuln
     return gpd.GeoDataFrame(out, geometry=geom, crs=points.crs)
 
 
-def values_at_points(rasters: Mapping[str, object], xs, ys, grid) -> dict[str, np.ndarray]:
-    """Value of each raster (DataArrays on ``grid``) at the cells holding the points; NaN off the grid."""
-    from risk.models.sampling import extract
+def point_vulnerability(points, vpoints, fallback) -> tuple[np.ndarray, int]:
+    """Each point's own vulnerability score, else ``fallback`` (the vulnerability raster at its cell).
 
-    rows, cols = grid.rowcol(xs, ys)
-    inside = grid.inside(rows, cols)
-    names = list(rasters)
-    vals = extract([rasters[n] for n in names], rows[inside], cols[inside])
-    out = {}
-    for j, n in enumerate(names):
-        a = np.full(len(rows), np.nan, dtype="f4")
-        a[inside] = vals[:, j]
-        out[n] = a
-    return out
+    Points are matched to the vulnerability stage's points by ``(category, id)`` when both layers
+    have them, else to the nearest vulnerability point within 1 CRS unit. The score is the first of
+    :data:`SCORE_FIELDS` that ``vpoints`` has.
+
+    Returns
+    -------
+    values : numpy.ndarray
+        float32, one per point.
+    matched : int
+        How many points got their own score.
+    """
+    out = np.asarray(fallback, dtype="f4").copy()
+    col = next((c for c in SCORE_FIELDS if c in vpoints.columns), None)
+    if col is None or len(vpoints) == 0:
+        logger.warning("vulnerability points carry no score column (%s): using the raster",
+                       ", ".join(SCORE_FIELDS))
+        return out, 0
+    if {"category", "id"} <= set(vpoints.columns):
+        key = vpoints["category"].astype(str) + "\x1f" + vpoints["id"].astype(str)
+        lut = pd.Series(pd.to_numeric(vpoints[col], errors="coerce").to_numpy(), index=key)
+        lut = lut[~lut.index.duplicated()]
+        mine = points["category"].astype(str) + "\x1f" + points["id"].astype(str)
+        got = mine.map(lut).to_numpy(dtype="f8")
+    else:
+        import geopandas as gpd
+
+        j = gpd.sjoin_nearest(points[["geometry"]], vpoints[[col, "geometry"]], how="left", max_distance=1.0)
+        j = j[~j.index.duplicated()]
+        got = pd.to_numeric(j[col], errors="coerce").reindex(points.index).to_numpy(dtype="f8")
+    ok = np.isfinite(got)
+    out[ok] = got[ok]
+    return out, int(ok.sum())
+
+
+def build_register(points, vpoints, at: Mapping[str, np.ndarray], hazards: Sequence[str], risk_cfg: Mapping,
+                   breaks: Mapping[str, Sequence[float]]):
+    """The run's risk register from the rasters' values at the points and the config's ``risk`` section.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        The surveyed points (index 0..n-1).
+    vpoints : geopandas.GeoDataFrame
+        The vulnerability stage's points with their scores (:func:`point_vulnerability`).
+    at : mapping
+        Values at the points of every hazard, ``exposure``, ``vulnerability`` and ``multi_zone``
+        (the multi-hazard zone, NaN off the grid).
+    breaks : mapping
+        ``{hazard: zoning breaks}``.
+    """
+    hazards = list(hazards)
+    vul, matched = point_vulnerability(points, vpoints, at["vulnerability"])
+    logger.info("%d surveyed points; %d with their own vulnerability score", len(points), matched)
+    settings = {h: risk_settings(risk_cfg, h) for h in hazards}
+    reg = risk_register(
+        points, {h: at[h] for h in hazards}, at["exposure"], vul, breaks=breaks,
+        formula=risk_cfg["formula"], risk_weights={h: s[1] for h, s in settings.items()},
+        category_hazards=risk_cfg["category_hazards"], cell_zone=np.nan_to_num(at["multi_zone"]),
+        formulas={h: s[0] for h, s in settings.items()})
+    for _, r in reg.head(5).iterrows():
+        logger.info("rank %d: %s %s (%s) level %d, risk %.3f from %s", r["rank"], r["category"],
+                    r.get("id", ""), r.get("name", ""), r["risk_level"], r["risk_score"],
+                    r["dominant_hazard"])
+    return reg

@@ -99,7 +99,8 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
     zones, risks : mapping
         ``{name: raster}`` zoning (uint8 1-5, 0 nodata) and risk (float, NaN nodata) rasters.
     population : raster, optional
-        Persons per cell; ``aoi`` (1 inside the study area) restricts people counts to the area.
+        Persons per cell (NaN cells of a DataArray count as none); ``aoi`` (1 inside the study area)
+        restricts people counts to the area.
     strategy : str
         exactextract's processing strategy; ``raster-sequential`` reads each raster once for all
         townships (much faster for a county's few dozen townships).
@@ -111,6 +112,8 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
     out = pd.DataFrame(index=gdf.index)
     out["area_km2"] = gdf.geometry.area.values / 1e6
     pop_total = None
+    if isinstance(population, xr.DataArray):
+        population = population.fillna(0)  # no data, no people (NaN weights would void the people by zone)
     if population is not None:
         if aoi is not None:
             t = exact_extract(raster_source(population, grid, "pop"), gdf, ["weighted_sum"],
@@ -186,6 +189,17 @@ def points_by_zone(points, townships, zone_values: Mapping[str, np.ndarray], ids
     long = long.rename("count").reset_index()
     long["zone_label"] = long["zone"].map(lambda k: " ".join(ZONE_LABELS[int(k)]))
     return long[cols]
+
+
+def zone_numbers(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Zones sampled at points (float, NaN off the grid) as integers, 0 for no zone.
+
+    Examples
+    --------
+    >>> zone_numbers({"a": np.array([3.0, np.nan])})["a"].tolist()
+    [3, 0]
+    """
+    return {k: np.nan_to_num(v).astype(int) for k, v in values.items()}
 
 
 def township_table(townships, zones, risks, *, zoning_tags: Mapping[str, Mapping[str, str]], population=None,

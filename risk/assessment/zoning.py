@@ -9,11 +9,15 @@ quadratic in the number of values) or from fixed thresholds.
 from __future__ import annotations
 
 import json
-import math
+import logging
 
 import dask.array as da
 import numpy as np
 import xarray as xr
+
+from risk.grid import systematic_sample
+
+logger = logging.getLogger(__name__)
 
 METHODS = ("natural_breaks", "quantiles", "equal_interval", "std_mean", "fixed")
 
@@ -31,16 +35,6 @@ ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
     4: (253, 174, 97, 255),
     5: (215, 25, 28, 255),
 }
-
-
-def systematic_sample(arr: xr.DataArray, n: int) -> np.ndarray:
-    """Finite values of a regular sub-grid of about ``n`` cells (cheap on Dask: a strided slice)."""
-    total = int(np.prod(arr.shape))
-    step = max(1, int(math.floor(math.sqrt(total / max(n, 1)))))
-    sub = arr.data[::step, ::step]
-    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
-    vals = np.asarray(vals, dtype="f8").ravel()
-    return vals[np.isfinite(vals)]
 
 
 def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
@@ -115,6 +109,32 @@ def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
     return res
 
 
+def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int = 200_000, thresholds=None,
+         name: str = "") -> tuple[xr.DataArray, np.ndarray]:
+    """Five zones of an index raster: breaks drawn on a systematic sample, then every cell classified.
+
+    Parameters
+    ----------
+    index : xarray.DataArray
+        The continuous index (0-1, NaN outside the study area), numpy- or Dask-backed.
+    method, thresholds
+        As in :func:`class_breaks`.
+    sample_size : int
+        About how many cells the breaks are drawn on (:func:`risk.grid.systematic_sample`).
+    name : str
+        What is zoned, for the log.
+
+    Returns
+    -------
+    zones, breaks
+        :func:`classify`'s zones (uint8 1-5, 0 nodata) and the four breaks.
+    """
+    sample = systematic_sample(index, sample_size)
+    breaks = class_breaks(sample, method, thresholds=thresholds)
+    logger.info("%s: %s breaks %s from %d sampled cells", name, method, breaks.round(4).tolist(), sample.size)
+    return classify(index, breaks), breaks
+
+
 def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:
     """GeoTIFF metadata recording the method and the breaks (and the labels) of a zoning raster."""
     tags = {
@@ -135,3 +155,17 @@ def band_description(hazard: str) -> str:
 
     zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
     return f"{zh}风险区划 {en} risk zone (1 低 Low … 5 高 High, 0 nodata)"
+
+
+def map_title(area_name: str, hazard: str) -> str:
+    """Bilingual title of a zoning map.
+
+    Examples
+    --------
+    >>> map_title("A", "unknown")
+    'A unknown风险区划 unknown risk zones'
+    """
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
+    return f"{area_name} {zh}风险区划 {en} risk zones"

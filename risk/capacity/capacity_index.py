@@ -21,21 +21,29 @@ ratio checked, the entropy method, or their combination, all from :mod:`risk.wei
 :func:`aggregate` (weighted sum or TOPSIS), :func:`grade` (强/较强/中等/较弱/弱 by the mean ± 0.5
 and 1.5 standard deviations, or by any :func:`risk.assessment.zoning.class_breaks` method).
 :func:`validate_capacity_table` turns a planner-filled table into numbers, or fails with a message
-that names the file, the line and the column.
+that names the file, the line and the column. :func:`township_capacity` runs the whole rule on the table
+as read and the townships layer.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from risk import weights as wt
 from risk.assessment import zoning
+from risk.survey.fields import normalise_header, split_unit
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+logger = logging.getLogger(__name__)
 
 # -- the input table ---------------------------------------------------------------------------
 TABLE_COLUMNS: dict[str, tuple[str, str, str]] = {
@@ -123,30 +131,37 @@ class CapacityTableError(ValueError):
     """The capacity table is malformed; the message names the file, line and column."""
 
 
-def normalise_header(text) -> str:
-    """A header without surrounding blanks and trailing bracketed units, lower-cased: ``常住人口（人）`` → ``常住人口``.
+def _header_base(header) -> str:
+    """A header folded by :func:`risk.survey.fields.normalise_header`, its trailing units taken off.
 
     Examples
     --------
-    >>> normalise_header(" Population (persons) "), normalise_header("乡镇（街道）")
-    ('population', '乡镇')
+    >>> _header_base(" Population (persons) "), _header_base("乡镇（街道）"), _header_base("常住人口（人）（2023年）")
+    ('population', '乡镇', '常住人口')
     """
-    t = str(text).strip()
-    while True:
-        m = re.search(r"\s*[（(][^（()）]*[）)]\s*$", t)
-        if not m or m.start() == 0:
-            break
-        t = t[:m.start()]
-    return t.strip().lower()
+    text = normalise_header(header)
+    while (base := split_unit(text)[0]) != text:
+        text = base
+    return text
 
 
 def header_map(columns, known: Mapping[str, tuple]) -> dict[str, str]:
-    """``{header: key}`` for headers that are a key or its Chinese name (units in brackets ignored)."""
-    alias = {normalise_header(k): k for k in known}
-    alias.update({normalise_header(v[0]): k for k, v in known.items()})
+    """``{header: key}`` for headers that are a key or its Chinese name.
+
+    Headers match as survey headers do (:func:`risk.survey.fields.normalise_header`: case, width, blanks,
+    ``_`` and ``-`` ignored), with or without units in brackets (``常住人口（人）``) or after a slash.
+    The first column that names a key takes it.
+
+    Examples
+    --------
+    >>> header_map(["常住人口（人）", "Township", "备注"], TABLE_COLUMNS)
+    {'常住人口（人）': 'population', 'Township': 'township'}
+    """
+    alias = {_header_base(k): k for k in known}
+    alias.update({_header_base(v[0]): k for k, v in known.items()})
     out: dict[str, str] = {}
     for c in columns:
-        key = alias.get(normalise_header(c))
+        key = alias.get(_header_base(c))
         if key is not None and key not in out.values():
             out[c] = key
     return out
@@ -534,3 +549,64 @@ def capacity_index(table: pd.DataFrame, *, normalization: str = "minmax", weight
             "aggregation": aggregation, "normalization": normalization, "grading": grading,
             "grade_breaks": [float(b) for b in breaks], "consistency_ratio": crs}
     return res.reset_index(drop=True), wtab, info
+
+
+def describe_weights(weights: pd.DataFrame, info: Mapping) -> pd.DataFrame:
+    """The weights table as written: with each group's and the groups' consistency ratio, the method and
+    the grade breaks (the same on every row).
+
+    Parameters
+    ----------
+    weights, info
+        The second and third results of :func:`capacity_index`.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"indicator": ["a", "b"], "group": ["management", "preparedness"]})
+    >>> info = {"consistency_ratio": {"groups": 0.01, "management": 0.02}, "weighting": "ahp",
+    ...         "combination": None, "aggregation": "weighted_sum", "normalization": "minmax",
+    ...         "grade_breaks": [0.1, 0.2]}
+    >>> d = describe_weights(w, info)
+    >>> d[["group_cr", "groups_cr"]].values.tolist(), d["method"][0], d["grade_breaks"][0]
+    ([[0.02, 0.01], [nan, 0.01]], 'ahp, weighted_sum, minmax', '0.100000;0.200000')
+    """
+    weights = weights.copy()
+    for grp, cr in info["consistency_ratio"].items():
+        weights.loc[weights["group"] == grp, "group_cr"] = cr
+    weights["groups_cr"] = info["consistency_ratio"].get("groups")
+    weights["method"] = (f"{info['weighting']}" + (f" ({info['combination']})" if info["combination"] else "")
+                         + f", {info['aggregation']}, {info['normalization']}")
+    weights["grade_breaks"] = ";".join(f"{b:.6f}" for b in info["grade_breaks"])
+    return weights
+
+
+def township_capacity(raw: pd.DataFrame, townships: gpd.GeoDataFrame, source: str = "capacity table",
+                      **options) -> tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame]:
+    """Everything the ``capacity_index`` rule writes, from the table as read and the townships layer.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The capacity table, cells as text (see :func:`validate_capacity_table`).
+    townships : geopandas.GeoDataFrame
+        The townships with ``code``, ``name`` and their polygons.
+    source : str
+        The table's file name, for error messages.
+    **options
+        Keyword arguments of :func:`capacity_index` (``normalization``, ``weighting``, ``ahp``, ...).
+
+    Returns
+    -------
+    (result, weights, layer)
+        :func:`capacity_index`'s per-township result; the weights table of :func:`describe_weights`;
+        the result on the township polygons (in the order of ``result``).
+    """
+    townships = townships.assign(code=townships["code"].astype(str))
+    table = validate_capacity_table(raw, townships, source=source)
+    result, weights, info = capacity_index(table, **options)
+    logger.info("AHP consistency ratios: %s", {k: round(v, 4) for k, v in info["consistency_ratio"].items()})
+    logger.info("grade breaks (%s): %s", info["grading"], [round(b, 4) for b in info["grade_breaks"]])
+    for _, r in result.sort_values("rank").iterrows():
+        logger.info("%2d %s %.3f %s", r["rank"], r["name"], r["capacity_index"], r["grade_zh"])
+    layer = townships[["code", "geometry"]].merge(result, on="code", how="right").set_geometry("geometry")
+    return result, describe_weights(weights, info), layer

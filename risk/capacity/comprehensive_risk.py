@@ -21,6 +21,7 @@ priority; with all three it is "三高一低" in full.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import dask
@@ -28,6 +29,19 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+logger = logging.getLogger(__name__)
+
+INDEX_DESCRIPTION = "综合风险指数 Comprehensive risk index (0-1)"
+"""Band description of the comprehensive risk index raster."""
+
+ZONES_DESCRIPTION = "综合风险区划 Comprehensive risk zone (1 低 Low … 5 高 High, 0 nodata)"
+"""Band description (and QGIS style title) of the comprehensive risk zoning."""
+
+PRIORITY_DECIMALS = {"area_km2": 3, "high_zone_km2": 3, "population_grid": 0, "people_high_zone": 0,
+                     "multi_hazard_mean": 4, "comprehensive_mean": 4, "high_zone_share": 4,
+                     "capacity_index": 4}
+"""Decimals of the priority-township table's columns as written."""
 
 
 def township_labels(townships, grid, dask_: bool = True) -> xr.DataArray:
@@ -129,6 +143,38 @@ def comprehensive_risk(multi_hazard, capacity, capacity_effect: float = 0.5):
     return np.asarray(out, dtype="f4")
 
 
+def comprehensive_raster(multi_hazard: xr.DataArray, townships, grid,
+                         capacity_effect: float = 0.5) -> xr.DataArray:
+    """``R_c`` of every cell: each cell's township capacity (:func:`township_labels`, :func:`capacity_raster`)
+    applied to the multi-hazard risk by :func:`comprehensive_risk`.
+
+    Parameters
+    ----------
+    multi_hazard : xarray.DataArray
+        Multi-hazard risk (0-1) on ``grid``.
+    townships : geopandas.GeoDataFrame
+        Township polygons with ``capacity_index`` (0-1).
+    grid : risk.grid.Grid
+        The analysis grid.
+    capacity_effect : float
+        ``β`` of the formula.
+    """
+    labels = township_labels(townships, grid)
+    c = capacity_raster(labels, townships["capacity_index"].to_numpy())
+    return comprehensive_risk(multi_hazard, c, capacity_effect)
+
+
+def index_tags(capacity_effect: float, source: str) -> dict[str, str]:
+    """GeoTIFF metadata of the comprehensive risk index: the formula with its ``β`` and the source index.
+
+    Examples
+    --------
+    >>> index_tags(0.5, "multi_hazard.tif")["FORMULA"]
+    'R_c = R_multi_hazard * (1 - 0.5 * C_township)'
+    """
+    return {"FORMULA": f"R_c = R_multi_hazard * (1 - {capacity_effect} * C_township)", "SOURCE_INDEX": source}
+
+
 def township_risk_table(labels, townships: pd.DataFrame, multi_hazard, zones, comprehensive, population,
                         cell_area_km2: float, high_levels=(4, 5)) -> pd.DataFrame:
     """Per township: mean multi-hazard and comprehensive risk, area and people in high zones.
@@ -216,3 +262,29 @@ def priority_townships(risk_table: pd.DataFrame, capacity: pd.DataFrame, high_sd
                       kind="stable").reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
     return t
+
+
+def priority_table(townships, grid, multi_hazard, zones, comprehensive, population,
+                   priority: Mapping) -> pd.DataFrame:
+    """The priority townships (三高一低) from the rasters: :func:`township_risk_table`, then
+    :func:`priority_townships`.
+
+    Parameters
+    ----------
+    townships : geopandas.GeoDataFrame
+        The capacity layer: township polygons with ``code``, ``name``, ``capacity_index`` and the grades.
+    grid : risk.grid.Grid
+        The analysis grid of the rasters.
+    multi_hazard, zones, comprehensive, population
+        Multi-hazard risk, its zoning (uint8 1-5, 0 nodata), comprehensive risk and people per cell.
+    priority : mapping
+        The config's ``capacity.priority``: ``high_levels``, ``high_sd``, ``low_grades``, ``min_highs``.
+    """
+    labels = township_labels(townships, grid)
+    risk_table = township_risk_table(labels, townships, multi_hazard, zones, comprehensive, population,
+                                     grid.cell_area / 1e6, tuple(priority["high_levels"]))
+    table = priority_townships(risk_table, townships, priority["high_sd"], tuple(priority["low_grades"]),
+                               priority["min_highs"])
+    flagged = table[table["priority"]]
+    logger.info("%d of %d townships are priorities: %s", len(flagged), len(table), ", ".join(flagged["name"]))
+    return table

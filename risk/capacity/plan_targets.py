@@ -21,6 +21,7 @@ already meets the target (for yearly averages: when the whole period has been ob
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from risk.capacity.capacity_index import header_map
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("reduce_by_pct", "at_most", "at_least", "period_mean_at_most")
 
@@ -294,6 +297,44 @@ def assess_progress(stats: pd.DataFrame, targets: Mapping[str, Mapping], baselin
             "target_year", "latest_year", "latest", "change_vs_baseline_pct", "trend_per_year", "projected",
             "on_track", "status", "status_zh"]
     return pd.DataFrame(rows, columns=cols)
+
+
+DECIMALS = {"baseline": 6, "target": 6, "latest": 6, "change_vs_baseline_pct": 2, "trend_per_year": 6,
+            "projected": 6}
+"""Decimals of the progress table's columns as written."""
+
+
+def needed_columns(targets: Mapping[str, Mapping]) -> list[str]:
+    """The statistics columns the configured indicators are computed from, sorted.
+
+    Examples
+    --------
+    >>> needed_columns({"relief_hours": {"kind": "at_most", "value": 10}})
+    ['relief_hours']
+    """
+    return sorted({c for i in INDICATORS if i.key in targets for c in i.columns})
+
+
+def target_progress(raw: pd.DataFrame, targets: Mapping[str, Mapping], baseline_year: int = 2020,
+                    target_year: int = 2025, period_start: int = 2021,
+                    baselines: Mapping[str, float] | None = None,
+                    source: str = "yearly statistics") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the ``plan_targets`` rule needs from the table as read: the indicators by year and the progress.
+
+    The table is checked for the columns the configured indicators need (:func:`needed_columns`,
+    :func:`validate_statistics`), then :func:`assess_progress`.
+
+    Returns
+    -------
+    (series, progress)
+        :func:`indicator_series` of the table (indexed by year) and :func:`assess_progress`'s table.
+    """
+    stats = validate_statistics(raw, needed_columns(targets), source=source)
+    progress = assess_progress(stats, targets, baseline_year, target_year, period_start, baselines)
+    for _, r in progress.iterrows():
+        logger.info("%-28s latest %s projected %.4g target %.4g -> %s", r["indicator"], r["latest"],
+                    r["projected"], r["target"], r["status"])
+    return indicator_series(stats), progress
 
 
 def _rule(kind: str, value: float) -> str:

@@ -1,4 +1,4 @@
-"""Figures of the capacity stage: priority townships, shelter coverage, progress towards the targets.
+"""Figures of the capacity stage: priority townships, shelters, relief reach, progress towards the targets.
 
 Functions return matplotlib Figures (saving is the caller's business). Labels are bilingual when a
 CJK font is available (:func:`risk.io.figures.use_cjk_font`); without one they fall back to English only,
@@ -135,6 +135,24 @@ def shelter_map(townships, coverage, shelters, selected, zones=None, grid=None, 
     title = bi("避难场所覆盖与缺口", "Shelter coverage and gaps", cjk)
     _axes_off(ax, f"{area_name}  {title}" if area_name else title)
     fig.tight_layout()
+    return fig
+
+
+def relief_map(hours: np.ndarray, grid, townships, depots, max_hours: float = 10.0, area_name: str = ""):
+    """Travel hours from the depots (capped at 1.5 × ``max_hours``), the ``max_hours`` line where some cells
+    lie beyond it, and the depots."""
+    from risk.io.figures import index_map
+
+    top = min(1.5 * float(max_hours), max(1.0, float(np.nanmax(hours)) if np.isfinite(hours).any() else 1.0))
+    fig = index_map(np.minimum(hours, top), grid, f"{area_name}  救援到达时间 Relief travel time (h)",
+                    label="小时 hours", boundaries=townships, cmap="magma_r", vmin=0, vmax=top)
+    ax = fig.axes[0]
+    if np.nanmax(hours) > max_hours:
+        xmin, ymin, xmax, ymax = grid.bounds
+        step = max(1, int(np.ceil(np.sqrt(hours.size / 1_500_000))))
+        ax.contour(np.flipud(hours[::step, ::step]), levels=[max_hours], colors="#00bcd4", linewidths=1.0,
+                   extent=(xmin, xmax, ymin, ymax))
+    ax.scatter(depots.geometry.x, depots.geometry.y, marker="s", s=30, c="#00bcd4", edgecolors="k", zorder=4)
     return fig
 
 

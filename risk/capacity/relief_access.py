@@ -19,16 +19,30 @@ very large areas :func:`coarsen_speed` lets the search run on cells ``k`` times 
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from risk.capacity.comprehensive_risk import township_labels
+from risk.capacity.layers import with_geometry
+
+logger = logging.getLogger(__name__)
+
 ROAD_CLASSES = ("expressway", "national", "provincial", "county", "rural")
 
 DEFAULT_ROAD_SPEEDS = {"expressway": 80.0, "national": 60.0, "provincial": 50.0, "county": 40.0, "rural": 30.0}
 """km/h by road class (the demo config's values)."""
+
+HOURS_DESCRIPTION = "救援到达时间 Relief travel time from the nearest depot (hours)"
+"""Band description of the travel-time raster."""
+
+DECIMALS = {"population": 0, "population_high_risk": 0, "high_risk_reached": 0, "population_reached": 0,
+            "share_high_risk_reached": 4, "share_population_reached": 4, "mean_hours_high_risk": 3,
+            "max_hours_high_risk": 3}
+"""Decimals of the reach table's columns as written."""
 
 
 def tobler_speed(slope_deg, max_kmh: float = 6.0, factor: float = 1.0, min_kmh: float = 0.1) -> np.ndarray:
@@ -213,3 +227,101 @@ def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, h
             "population_reached", "share_population_reached", "mean_hours_high_risk", "max_hours_high_risk",
             "max_hours"]
     return tab[cols]
+
+
+def road_speed_raster(roads, grid, speeds: Mapping[str, float],
+                      unknown_kmh: float | None = None) -> np.ndarray:
+    """Speed (km/h, float32) of the fastest road crossing each cell (every touched cell); 0 where none.
+
+    Parameters
+    ----------
+    roads : geopandas.GeoDataFrame
+        Lines with ``class`` (see :func:`road_speed_table`), in the CRS of ``grid``.
+    grid : risk.grid.Grid
+        The analysis grid.
+    speeds, unknown_kmh
+        See :func:`road_speed_table`.
+    """
+    roads = with_geometry(roads).copy()
+    roads["speed_kmh"] = road_speed_table(roads["class"], speeds, unknown_kmh)
+    roads = roads.sort_values("speed_kmh", kind="stable")  # burnt in order: the fastest class wins a cell
+    return grid.rasterize(roads.geometry.values, roads["speed_kmh"].to_numpy("f4"), fill=0, dtype="float32",
+                          all_touched=True, dask=False).values
+
+
+def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *,
+                 road_speeds_kmh: Mapping[str, float], unknown_road_kmh: float | None = None,
+                 offroad: Mapping[str, float], coarsen: int = 1, dispatch_hours: float = 0.0) -> np.ndarray:
+    """Travel hours from the nearest depot to every cell of the area (float32, NaN outside or unreachable).
+
+    Off-road speed by :func:`tobler_speed` on the slope, roads by :func:`road_speed_raster`, the faster
+    of the two per cell (:func:`cell_speed`), then :func:`travel_hours` from the depots on the grid, on
+    cells ``coarsen`` times larger when asked (:func:`coarsen_speed`; the hours are spread back onto the
+    grid's cells).
+
+    Parameters
+    ----------
+    slope_deg : numpy.ndarray
+        Slope (degrees) of each cell of ``grid``.
+    mask : numpy.ndarray
+        The area (> 0 inside).
+    roads, depots : geopandas.GeoDataFrame
+        Road lines with ``class``; depot points (those off the grid are ignored, with a warning).
+    grid : risk.grid.Grid
+        The analysis grid.
+    road_speeds_kmh, unknown_road_kmh
+        See :func:`road_speed_table`.
+    offroad : mapping
+        ``max_kmh``, ``factor``, ``min_kmh`` of :func:`tobler_speed`.
+    coarsen : int
+        Search on cells ``coarsen`` × ``coarsen`` times larger (memory ÷ coarsen²).
+    dispatch_hours : float
+        Time added at the depots.
+    """
+    road = road_speed_raster(roads, grid, road_speeds_kmh, unknown_road_kmh)
+    speed = cell_speed(tobler_speed(slope_deg, offroad["max_kmh"], offroad["factor"], offroad["min_kmh"]),
+                       road)
+    rows, cols = grid.rowcol(depots.geometry.x.to_numpy(), depots.geometry.y.to_numpy())
+    on = grid.inside(rows, cols)
+    if (~on).any():
+        logger.warning("%d depot(s) lie off the grid and are ignored", int((~on).sum()))
+    rows, cols = rows[on], cols[on]
+    k = int(coarsen)
+    logger.info("cost-distance on %d x %d cells (coarsen %d) from %d depots, %d road cells",
+                -(-grid.height // k), -(-grid.width // k), k, len(rows), int((road > 0).sum()))
+    hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours)
+    if k > 1:
+        hours = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
+    return np.where((np.asarray(mask) > 0) & np.isfinite(hours), hours, np.nan).astype("f4")
+
+
+def hours_tags(road_speeds_kmh: Mapping[str, float], offroad: Mapping[str, float],
+               coarsen: int) -> dict[str, str]:
+    """GeoTIFF metadata of the travel-time raster: units, method and the speeds used."""
+    return {"UNITS": "hours", "METHOD": "skimage.graph.MCP_Geometric cost-distance, 8-connected",
+            "ROAD_SPEEDS_KMH": str(dict(road_speeds_kmh)), "OFFROAD": f"Tobler {dict(offroad)}",
+            "COARSEN": str(int(coarsen)), "NODATA_MEANING": "outside the area or unreachable"}
+
+
+def reach_by_township(hours: np.ndarray, population: np.ndarray, zones: np.ndarray, mask: np.ndarray,
+                      townships, grid, high_levels=(4, 5), max_hours: float = 10.0) -> pd.DataFrame:
+    """:func:`reach_table` of the townships, the high-risk cells being those in zones ``high_levels``.
+
+    Parameters
+    ----------
+    hours, population, zones, mask : numpy.ndarray
+        On ``grid``: travel hours, people per cell, the risk zoning (1-5) and the area (> 0 inside; cells
+        outside count for no township).
+    townships : geopandas.GeoDataFrame
+        Township polygons with ``code`` and ``name``.
+    grid : risk.grid.Grid
+        The analysis grid.
+    """
+    high = np.isin(zones, list(high_levels))
+    labels = np.where(np.asarray(mask) > 0, township_labels(townships, grid, dask_=False).values, 0)
+    table = reach_table(hours, population, labels, high, townships, max_hours)
+    tot = table.iloc[-1]
+    logger.info("high-risk people %.0f, reached within %g h: %.0f (%.1f %%); median cell hours %.2f",
+                tot["population_high_risk"], max_hours, tot["high_risk_reached"],
+                100 * tot["share_high_risk_reached"], float(np.nanmedian(hours)))
+    return table

@@ -19,11 +19,26 @@ Distances are straight lines in the (projected, metres) CRS of the inputs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy.spatial import cKDTree
+
+from risk.assessment import zoning
+from risk.capacity.layers import with_geometry
+from risk.hazard.point_rasters import values_at_points
+
+logger = logging.getLogger(__name__)
+
+INPUT_FIELDS = {"settlements": ("name", "population"), "shelters": ("name", "capacity", "usable"),
+                "candidates": ("name", "kind", "capacity"), "townships": ()}
+"""Fields each input layer of the ``shelters`` rule needs."""
+
+DECIMALS = {"demand": 1, "covered": 1, "gap": 1, "shelter_load": 1, "distance_m": 0, "nearest_usable_m": 0}
+"""Decimals of the people and distance columns as written."""
 
 STATUS = {
     "not_prone": ("不在高风险区", "Not in a hazard zone (levels 4-5)"),
@@ -31,6 +46,44 @@ STATUS = {
     "over_capacity": ("容量不足", "Shelter in reach but over capacity"),
     "no_shelter": ("服务范围内无可用避难场所", "No usable shelter within reach"),
 }
+
+
+def zone_levels(rasters: Mapping[str, xr.DataArray], grid, xs, ys, basis: str = "hazard",
+                zoning_config: Mapping | None = None, min_level: int = 4) -> pd.DataFrame:
+    """Zone 0-5 of each hazard at the points.
+
+    Parameters
+    ----------
+    rasters : mapping of str to xarray.DataArray
+        Per hazard, on ``grid``: its risk zoning (uint8 1-5, 0 nodata) when ``basis`` is ``"risk"``;
+        its hazard index (float, NaN nodata) when ``basis`` is ``"hazard"``, cut into zones here with
+        ``zoning_config`` (``method``, ``sample_size``, ``thresholds``; :func:`risk.assessment.zoning.zone`).
+    grid : risk.grid.Grid
+        The grid of the rasters; ``xs``, ``ys`` are in its CRS.
+    min_level : int
+        Only for the log: the settlements in zones ``>= min_level``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One int64 column per hazard; 0 off the grid or where the raster has no data.
+    """
+    out = {}
+    for hazard, raster in rasters.items():
+        if basis == "risk":
+            zones = values_at_points({hazard: raster}, grid, xs, ys, fill=0, dtype="uint8")[hazard]
+            out[hazard] = zones.astype("int64")
+            continue
+        z = zoning_config
+        # the breaks the zoning rule would draw (its zones raster is left unused: a lazy, uncomputed graph);
+        # the points are classified on their float64 values
+        _, breaks = zoning.zone(raster, z["method"], z["sample_size"], z["thresholds"], hazard)
+        values = values_at_points({hazard: raster}, grid, xs, ys)[hazard].astype("f8")
+        levels = zoning.classify(xr.DataArray(values, dims="point"), breaks).to_numpy().astype("int64")
+        logger.info("%s: %d settlements in hazard zones >= %d", hazard, int((levels >= min_level).sum()),
+                    min_level)
+        out[hazard] = levels
+    return pd.DataFrame(out)
 
 
 def hazard_prone(levels: pd.DataFrame, min_level: int = 4) -> pd.DataFrame:
@@ -243,3 +296,52 @@ def gap_table(coverage, closed_by: Mapping) -> pd.DataFrame:
                         "covered", "gap", "status", "status_zh", "reason", "closed_by_new_sites", "new_sites",
                         "gap_after_new_sites") if c in g.columns]
     return pd.DataFrame(g[keep]).sort_values("gap", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def shelter_plan(settlements, shelters, candidates, rasters: Mapping[str, xr.DataArray], grid, *,
+                 zone_basis: str = "hazard", zoning_config: Mapping | None = None, min_level: int = 4,
+                 max_distance_m: float = 2000.0, demand_share: float = 1.0, max_new_sites: int | None = None,
+                 candidate_kinds=None):
+    """Everything the ``shelters`` rule writes: coverage, gaps, shelter load and new sites, rounded.
+
+    The settlements with a geometry get their zones (:func:`zone_levels`; columns ``zone_<hazard>``) and
+    :func:`hazard_prone`; then :func:`shelter_coverage`, :func:`select_sites` on the gaps and
+    :func:`gap_table`.
+
+    Parameters
+    ----------
+    settlements, shelters, candidates : geopandas.GeoDataFrame
+        Points in the (projected) CRS of ``grid``, with :data:`INPUT_FIELDS`.
+    rasters, grid, zone_basis, zoning_config, min_level
+        See :func:`zone_levels` and :func:`hazard_prone`.
+    max_distance_m, demand_share
+        See :func:`shelter_coverage`.
+    max_new_sites, candidate_kinds
+        ``max_sites`` and ``kinds`` of :func:`select_sites`.
+
+    Returns
+    -------
+    (coverage, gaps, load, sites)
+        The settlements' coverage, the gap table, the load of each usable shelter, the selected sites.
+    """
+    settlements = with_geometry(settlements).reset_index(drop=True)
+    xs, ys = settlements.geometry.x.to_numpy(), settlements.geometry.y.to_numpy()
+    levels = zone_levels(rasters, grid, xs, ys, zone_basis, zoning_config, min_level)
+    settlements = settlements.join(levels.add_prefix("zone_")).join(hazard_prone(levels, min_level))
+    coverage, load = shelter_coverage(settlements, shelters, max_distance_m, demand_share)
+    gaps = coverage[coverage["gap"] > 1e-9]
+    selected, closed_by = select_sites(gaps, candidates, max_distance_m, max_new_sites, candidate_kinds)
+    gap_tab = gap_table(coverage, closed_by)
+    prone = coverage["hazard_prone"]
+    logger.info("%d settlements, %d hazard-prone (%.0f people); demand %.0f, covered %.0f, gap %.0f people "
+                "in %d settlements", len(coverage), int(prone.sum()), coverage.loc[prone, "population"].sum(),
+                coverage["demand"].sum(), coverage["covered"].sum(), coverage["gap"].sum(), len(gap_tab))
+    if len(selected):
+        last = selected.iloc[-1]
+        logger.info("%d new sites close %.0f of %.0f people (%.1f %%)", len(selected),
+                    last["cumulative_closed"], coverage["gap"].sum(), 100 * last["cumulative_share"])
+    return (coverage.round(DECIMALS),
+            gap_tab.round({**DECIMALS, "closed_by_new_sites": 1, "gap_after_new_sites": 1}),
+            load.round({"assigned_demand": 1, "utilisation": 3}),
+            selected.round({"people_closed": 1, "cumulative_closed": 1, "cumulative_share": 4,
+                            "remaining_gap": 1}))

@@ -31,7 +31,12 @@ def check_weights(weights: Mapping[str, float], available, what: str = "weights"
     return used
 
 
-def _weighted_kernel(*blocks, w, skipna):
+def weighted_kernel(*blocks, w, skipna: bool = False) -> np.ndarray:
+    """``Σ wᵢ xᵢ / Σ wᵢ`` of numpy blocks, float32; NaN where any is NaN unless ``skipna``.
+
+    The one weighted-index kernel of the package (indicator indices, exposure, index models and
+    their Monte-Carlo draws).
+    """
     num = np.zeros(blocks[0].shape, dtype="float64")
     den = np.zeros(blocks[0].shape, dtype="float64")
     for b, wi in zip(blocks, w, strict=True):
@@ -71,7 +76,7 @@ def weighted_index(layers: Mapping[str, xr.DataArray], weights: Mapping[str, flo
     names = list(used)
     total = sum(used.values())
     w = [used[n] / total for n in names]
-    out = apply_blocks(_weighted_kernel, *[layers[n] for n in names], w=w, skipna=skipna, name="index")
+    out = apply_blocks(weighted_kernel, *[layers[n] for n in names], w=w, skipna=skipna, name="index")
     out.attrs = {k: v for k, v in layers[names[0]].attrs.items() if k in ("crs", "res")}
     out.attrs.update(units="1", weights=repr(dict(zip(names, w, strict=True))))
     return out
@@ -100,3 +105,72 @@ def combine(indices: Mapping[str, xr.DataArray], weights: Mapping[str, float],
     out.attrs = {k: v for k, v in indices[names[0]].attrs.items() if k in ("crs", "res")}
     out.attrs.update(units="1", combine="max of " + ", ".join(names))
     return out
+
+
+# -- the indicator_index rule: every hazard's index and the multi-hazard index -----------------
+def build(rasters: Mapping[str, xr.DataArray], recorded: Mapping[str, tuple[float, float] | None],
+          weights: Mapping[str, Mapping[str, float]], multi_hazard: Mapping, q: tuple[float, float] = (0.02, 0.98),
+          sample_size: int = 100_000) -> tuple[dict, dict, dict, dict]:
+    """The configurable-weight index of every hazard and the multi-hazard index, with their record.
+
+    Each weighted indicator of :data:`risk.hazard.indicators.INDICATORS` is scaled to 0–1 by
+    :func:`risk.hazard.normalize.normalize` (its fixed bounds if it has some, else the quantiles
+    ``q`` recorded in its file when untransformed, else those of a systematic sample), the hazard's
+    indicators are averaged with :func:`weighted_index`, and the hazard indices combined by
+    :func:`combine`.
+
+    Parameters
+    ----------
+    rasters : dict of str to DataArray
+        Each indicator raster by name (an indicator is the same raster in every hazard).
+    recorded : dict of str to (float, float) or None
+        Quantiles ``q`` of a sample of ``sample_size`` cells recorded in each indicator's file
+        (:func:`risk.io.batchwrite.sample_bounds`); None or missing where not recorded.
+    weights : dict
+        ``indicator_index.weights``: hazard -> indicator -> weight.
+    multi_hazard : dict
+        ``indicator_index.multi_hazard``: ``method`` and ``weights`` of the hazards.
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by hazard, then ``multi_hazard``. Tags: ``HAZARD``, ``UNITS``, ``INDEX`` (its record as JSON).
+    record : dict
+        The normalisation, and the bounds and weights used (``hazard/index/index.json``).
+    """
+    import json
+    import logging
+
+    from risk.hazard.indicators import INDICATORS
+    from risk.hazard.normalize import normalize, quantile_bounds
+
+    record = {"normalisation": "clip((x - lo) / (hi - lo), 0, 1), 1 - that where less is more dangerous; "
+                               f"lo, hi = quantiles {list(q)} of a systematic sample unless fixed",
+              "hazards": {}, "multi_hazard": {"method": multi_hazard["method"],
+                                              "weights": multi_hazard["weights"]}}
+    indices, bounds = {}, {}
+    for hazard, inds in INDICATORS.items():
+        used = check_weights(weights.get(hazard, {}), [i.name for i in inds], f"indicator_index.weights.{hazard}")
+        normed, rec = {}, {}
+        for ind in inds:
+            if ind.name not in used:
+                continue
+            key = (ind.name, ind.transform)
+            if ind.bounds is not None:
+                bounds[key] = ind.bounds
+            elif key not in bounds:
+                known = recorded.get(ind.name) if ind.transform == "none" else None
+                bounds[key] = known or quantile_bounds(rasters[ind.name], q, sample_size, ind.transform)
+            n = normalize(rasters[ind.name], ind.direction, bounds=bounds[key], transform=ind.transform)
+            normed[ind.name] = n
+            rec[ind.name] = {"weight": used[ind.name], "direction": ind.direction,
+                             "transform": ind.transform, "lo": n.attrs["norm_lo"], "hi": n.attrs["norm_hi"]}
+        indices[hazard] = weighted_index(normed, used).rename(hazard)
+        record["hazards"][hazard] = rec
+        logging.getLogger(__name__).info("%s index from %s", hazard,
+                                         ", ".join(f"{k} {v['weight']:g}" for k, v in rec.items()))
+    layers = {**indices, "multi_hazard": combine(indices, multi_hazard["weights"], multi_hazard["method"])}
+    tags = {h: {"HAZARD": h, "UNITS": "1", "INDEX": json.dumps(record["hazards"][h])} for h in indices}
+    tags["multi_hazard"] = {"HAZARD": "multi_hazard", "UNITS": "1", "INDEX": json.dumps(record["multi_hazard"])}
+    descriptions = {k: f"{k} hazard index (0-1, configurable weights)" for k in layers}
+    return layers, tags, descriptions, record

@@ -5,17 +5,26 @@ workflow (output file names ``indicators/<hazard>/<name>.tif``), the index weigh
 and the models stage all read. The functions below derive the indicators that are not simply an
 input or a terrain layer: land-cover reclassifications, built-up share, aspect dryness, wind
 exposure, and the seismic site term (:mod:`risk.hazard.vs30`).
+
+:func:`build` makes every indicator file of the ``indicators`` rule from the inputs read onto the
+grid (:data:`RASTER_INPUTS`, :data:`VECTOR_INPUTS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from risk.blockwise import apply_blocks, apply_overlap
+from risk.grid import Grid
+from risk.hazard import proximity
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -280,3 +289,86 @@ def hazard_indicators(layers: Mapping[str, xr.DataArray], *, landcover_classes: 
 
     # an indicator shared by several hazards is the same DataArray object in each (written once)
     return {h: {i.name: get(i.name) for i in INDICATORS[h]} for h in hazards}
+
+
+# -- the files of the indicators rule -------------------------------------------------------
+RASTER_INPUTS: dict[str, tuple[str, str]] = {
+    "dem": ("bilinear", "float32"),
+    "landcover": ("nearest", "uint8"),
+    "rain_max24h": ("bilinear", "float32"),
+    "pga": ("bilinear", "float32"),
+    "wind50": ("bilinear", "float32"),
+    **{name: ("nearest", "float32")
+       for name in ("slope", "aspect", "curvature", "relief", "twi", "depression_depth")},
+}
+"""Raster inputs of :func:`build`: how each is read onto the grid (resampling, dtype).
+
+Coarse climate and seismic rasters bilinearly, land-cover codes and the terrain layers (already
+on the grid) by nearest neighbour.
+"""
+
+VECTOR_INPUTS = {"rivers": "lines", "roads": "lines", "settlements": "points"}
+"""Vector inputs of :func:`build`, each turned into the distance to its nearest feature."""
+
+
+def build(rasters: Mapping[str, xr.DataArray], features: Mapping, grid: Grid, *, landcover_classes: Mapping,
+          landcover_scores: Mapping[str, Mapping[str, float]], built_up_radius_m: float = 500.0,
+          exposure_radius_m: float = 1000.0, max_distance_m: float = 20_000.0,
+          vs30: Mapping | None = None) -> tuple[dict, dict, dict]:
+    """Every indicator of :data:`INDICATORS`, with its file metadata (lazy on Dask).
+
+    Parameters
+    ----------
+    rasters : dict of str to DataArray
+        The inputs of :data:`RASTER_INPUTS` on ``grid``.
+    features : dict of str to GeoDataFrame
+        The inputs of :data:`VECTOR_INPUTS` in the grid's CRS: lines are burnt with all the cells
+        they touch, points into the cell that holds them; each becomes the exact distance to the
+        nearest such cell (``distance_<name>``), capped at ``max_distance_m``.
+    grid : Grid
+        The analysis grid.
+    landcover_classes : dict
+        Code -> class key (config ``landcover_classes``; keys may be strings).
+    landcover_scores, built_up_radius_m, exposure_radius_m, vs30
+        As for :func:`hazard_indicators` (``vs30`` is its ``vs30_params``).
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by ``<hazard>/<indicator>`` (the file under ``indicators/``), hazards and indicators
+        in the order of :data:`INDICATORS`. An indicator shared by several hazards is the same
+        DataArray under each key (written once). Tags: ``HAZARD``, ``INDICATOR``, ``MEANING``,
+        ``UNITS``, ``SOURCE``, ``DIRECTION``.
+    """
+    layers = dict(rasters)
+    cap = float(max_distance_m)
+    for name, kind in VECTOR_INPUTS.items():
+        make = proximity.line_sources if kind == "lines" else proximity.point_sources
+        layers[f"distance_{name}"] = proximity.distance(make(features[name], grid, name), max_distance=cap)
+    stacks = hazard_indicators(layers, landcover_classes={int(k): v for k, v in landcover_classes.items()},
+                               landcover_scores=landcover_scores, built_up_radius_m=built_up_radius_m,
+                               exposure_radius_m=exposure_radius_m, vs30_params=vs30)
+    out, tags, descriptions = {}, {}, {}
+    for hazard, stack in stacks.items():
+        for ind in INDICATORS[hazard]:
+            key = f"{hazard}/{ind.name}"
+            out[key] = stack[ind.name]
+            tags[key] = {"HAZARD": hazard, "INDICATOR": ind.name, "MEANING": ind.meaning, "UNITS": ind.unit,
+                         "SOURCE": ind.source, "DIRECTION": ind.direction}
+            descriptions[key] = f"{hazard} {ind.name} ({ind.unit})"
+    return out, tags, descriptions
+
+
+def indicator_paths(keys, out_dir, expected: Sequence = ()) -> dict[str, str]:
+    """The file of each ``<hazard>/<indicator>`` key under ``out_dir``; an error if an ``expected`` file has none.
+
+    Examples
+    --------
+    >>> indicator_paths(["wind/wind50"], "res/indicators", ["res/indicators/wind/wind50.tif"])
+    {'wind/wind50': 'res/indicators/wind/wind50.tif'}
+    """
+    paths = {k: str(Path(out_dir) / f"{k}.tif") for k in keys}
+    missing = sorted(set(map(str, expected)) - set(paths.values()))
+    if missing:
+        raise RuntimeError(f"no indicator computed for {missing}")
+    return paths

@@ -4,7 +4,7 @@
 
 1. an optional transform (``log1p`` for heavy-tailed quantities such as population);
 2. bounds ``lo, hi``: fixed ones (for scores already on a scale), or the ``q`` and ``1 − q``
-   quantiles of a systematic sample of the raster (:func:`risk.assessment.zoning.systematic_sample`: a
+   quantiles of a systematic sample of the raster (:func:`risk.grid.systematic_sample`: a
    strided sub-grid, cheap on Dask, and the same whatever the chunking);
 3. ``(x − lo) / (hi − lo)`` clipped to [0, 1], so that a few extreme cells do not squash the rest;
 4. ``1 − …`` when less of the quantity is more dangerous (``direction="less"``: distance to a
@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from risk.blockwise import apply_blocks
+from risk.grid import systematic_sample
 
 DIRECTIONS = ("more", "less")
 TRANSFORMS = ("none", "log1p")
@@ -42,8 +43,6 @@ def quantile_bounds(arr: xr.DataArray, q: tuple[float, float] = (0.02, 0.98), sa
     >>> quantile_bounds(a, (0.1, 0.9))
     (10.0, 90.0)
     """
-    from risk.assessment.zoning import systematic_sample
-
     _check(q=q, transform=transform)
     vals = _transform(systematic_sample(arr, sample_size), transform)
     vals = vals[np.isfinite(vals)]
@@ -62,13 +61,23 @@ def _check(direction="more", q=(0.0, 1.0), transform="none"):
         raise ValueError(f"quantiles {q!r}: expected 0 <= lower < upper <= 1")
 
 
-def _scale_kernel(x, lo, hi, less, transform):
-    x = _transform(x.astype("float64"), transform)
+def scale(x, lo: float, hi: float, direction: str = "more", transform: str = "none") -> np.ndarray:
+    """The scaling of :func:`normalize` with known bounds, on a numpy block (float32 out).
+
+    ``clip((t(x) - lo) / (hi - lo), 0, 1)``, ``1 -`` that for direction ``less``; 0 everywhere
+    finite when ``hi <= lo``; NaN stays NaN.
+
+    Examples
+    --------
+    >>> scale(np.array([0.0, 5.0, 20.0]), 0, 10, "less").tolist()
+    [1.0, 0.5, 0.0]
+    """
+    x = _transform(np.asarray(x).astype("float64"), transform)
     if not (hi > lo):
         y = np.where(np.isfinite(x), 0.0, np.nan)
     else:
         y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-        if less:
+        if direction == "less":
             y = 1.0 - y
     return y.astype("float32")
 
@@ -106,7 +115,7 @@ def normalize(arr: xr.DataArray, direction: str = "more", bounds: tuple[float, f
         lo, hi = quantile_bounds(arr, q, sample_size, transform)
     else:
         lo, hi = float(bounds[0]), float(bounds[1])
-    out = apply_blocks(_scale_kernel, arr, lo=lo, hi=hi, less=direction == "less", transform=transform,
+    out = apply_blocks(scale, arr, lo=lo, hi=hi, direction=direction, transform=transform,
                        name=arr.name)
     out.attrs.update(units="1", norm_lo=lo, norm_hi=hi, norm_direction=direction, norm_transform=transform)
     return out

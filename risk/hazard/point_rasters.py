@@ -1,5 +1,7 @@
 """Rasters made from points: cell counts, Gaussian kernel density, values sampled at points.
 
+:func:`survey_rasters` makes the files of the ``point_rasters`` rule (``indicators/survey/``).
+
 Points are given as coordinate arrays in the grid's CRS. Each point belongs to the cell that
 contains it (:meth:`risk.grid.Grid.rowcol`); points off the grid are dropped. Rasters are built
 block by block: a block only looks at the points near it (points are sorted by row once, and a
@@ -24,7 +26,9 @@ fastest row, 3.5 s), and it needs no padding of the whole raster.
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Sequence
 
 import dask
 import dask.array as da
@@ -33,7 +37,11 @@ import xarray as xr
 from numba import njit
 from scipy import ndimage
 
+from risk import CATEGORIES
 from risk.grid import Grid
+from risk.hazard import proximity
+
+logger = logging.getLogger(__name__)
 
 
 def cells_of(grid: Grid, xs, ys, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,3 +217,135 @@ def sample(raster: xr.DataArray, grid: Grid, xs, ys) -> np.ndarray:
             vals = np.asarray(data)[rows[ok], cols[ok]]
         out[ok] = vals
     return out
+
+
+def values_at_cells(rasters, rows, cols) -> np.ndarray:
+    """Values of several rasters at the given cells, ``(n_cells, n_rasters)`` float32.
+
+    Parameters
+    ----------
+    rasters : sequence of xarray.DataArray
+        Rasters of one grid, numpy- or Dask-backed (Dask ones are read in one compute).
+    rows, cols : array-like of int
+        Cell indices, all on the grid.
+
+    Examples
+    --------
+    >>> a = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("y", "x"))
+    >>> values_at_cells([a, a * 10], [0, 1], [2, 0]).tolist()
+    [[2.0, 20.0], [3.0, 30.0]]
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    if rows.size == 0 or len(rasters) == 0:
+        return np.empty((rows.size, len(rasters)), dtype="f4")
+    parts = [r.data.vindex[rows, cols] if isinstance(r.data, da.Array) else np.asarray(r.data)[rows, cols]
+             for r in rasters]
+    parts = dask.compute(*parts)
+    return np.stack([np.asarray(p, dtype="f4") for p in parts], axis=1)
+
+
+def values_at_points(rasters, grid: Grid, xs, ys, *, fill=np.nan, dtype="f4") -> dict[str, np.ndarray]:
+    """Value of each raster at the cell holding each point; ``fill`` for points off the grid.
+
+    Parameters
+    ----------
+    rasters : dict of str to xarray.DataArray
+        Rasters on ``grid`` (numpy or Dask).
+    grid : Grid
+        Their grid; ``xs, ys`` are in its CRS.
+    fill : scalar
+        Value for points off the grid.
+    dtype : str
+        dtype of the returned arrays (values are read as float32 first, as the models' samples are).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One array of ``len(xs)`` values per raster.
+    """
+    xs = np.asarray(xs, dtype="f8").ravel()
+    ys = np.asarray(ys, dtype="f8").ravel()
+    rows, cols = grid.rowcol(xs, ys)
+    inside = grid.inside(rows, cols)
+    names = list(rasters)
+    vals = values_at_cells([rasters[n] for n in names], rows[inside], cols[inside])
+    out = {}
+    for j, n in enumerate(names):
+        a = np.full(xs.size, fill, dtype=dtype)
+        a[inside] = vals[:, j]
+        out[n] = a
+    return out
+
+
+def point_xy(geometries, drop_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates (float64) of the representative point of each geometry (the point itself for points).
+
+    Parameters
+    ----------
+    geometries : geopandas.GeoSeries or GeoDataFrame
+        Geometries in the grid's CRS.
+    drop_empty : bool
+        False: one coordinate pair per geometry (NaN for a missing or empty one), aligned with the
+        rows. True: missing and empty geometries are dropped.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> xs, ys = point_xy(gpd.GeoSeries([Point(1, 2), box(0, 0, 2, 2)]))
+    >>> xs.tolist(), ys.tolist()
+    ([1.0, 1.0], [2.0, 1.0])
+    >>> point_xy(gpd.GeoSeries([Point(1, 2), None]), drop_empty=True)[0].tolist()
+    [1.0]
+    """
+    geoms = getattr(geometries, "geometry", geometries)
+    if drop_empty:
+        geoms = geoms[~geoms.values.isna() & ~geoms.is_empty.to_numpy()]
+    if len(geoms) == 0:
+        return np.empty(0), np.empty(0)
+    xy = geoms.representative_point()
+    return xy.x.to_numpy(), xy.y.to_numpy()
+
+
+# -- the files of the point_rasters rule ------------------------------------------------------
+def survey_rasters(points, grid: Grid, *, sigma_m: float, max_distance_m: float,
+                   categories: Sequence[str] = CATEGORIES) -> tuple[dict, dict, dict]:
+    """Kernel density and distance to the nearest point of each survey category.
+
+    Every category gets both rasters, also one without a point in the survey (density 0,
+    distance = the cap), so that the file set is fixed.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        Survey points with a ``category`` column, in the grid's CRS.
+    grid : Grid
+        The analysis grid.
+    sigma_m : float
+        σ of the Gaussian kernel (m); density in points per km².
+    max_distance_m : float
+        Cap of the distances (m).
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by ``<category>_density`` and ``<category>_distance`` (file stems), in the order of
+        ``categories``. Tags: ``CATEGORY``, ``UNITS``, ``POINTS``, ``SIGMA_M``, ``MAX_DISTANCE_M``.
+    """
+    out, tags, descriptions = {}, {}, {}
+    for cat in categories:
+        sel = points[points["category"] == cat]
+        xs, ys = point_xy(sel.geometry)
+        logger.info("%s: %d points", cat, len(sel))
+        dens = kernel_density(grid, xs, ys, sigma_m, name=f"{cat}_density")
+        dist = proximity.distance(point_raster(grid, xs, ys, dtype="uint8"), max_distance=float(max_distance_m),
+                                  name=f"{cat}_distance")
+        for kind, arr, unit in (("density", dens, "points per km2"), ("distance", dist, "m")):
+            key = f"{cat}_{kind}"
+            out[key] = arr
+            tags[key] = {"CATEGORY": cat, "UNITS": unit, "POINTS": len(sel),
+                         "SIGMA_M": sigma_m if kind == "density" else "",
+                         "MAX_DISTANCE_M": max_distance_m if kind == "distance" else ""}
+            descriptions[key] = f"{cat} {kind} ({unit})"
+    return out, tags, descriptions

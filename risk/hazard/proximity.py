@@ -1,7 +1,8 @@
 """Exact Euclidean distance to the nearest source cell, block by block on Dask.
 
 Sources are the true cells of a raster (points burnt with :func:`risk.hazard.point_rasters.point_raster`,
-lines with :meth:`risk.grid.Grid.rasterize`, classes of a land-cover map). Distances are
+lines with :meth:`risk.grid.Grid.rasterize`, classes of a land-cover map); :func:`line_sources` and
+:func:`point_sources` make them from vector features. Distances are
 measured between cell centres, as GDAL's proximity algorithm does, and are exact (no
 chamfer approximation): the same numbers as a whole-raster Euclidean distance transform.
 
@@ -29,6 +30,7 @@ and parallel across blocks.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import dask.array as da
@@ -37,6 +39,10 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 from numba import njit
+
+from risk.grid import Grid
+
+logger = logging.getLogger(__name__)
 
 _INF = 1e18
 
@@ -337,3 +343,47 @@ def distance(sources: xr.DataArray, max_distance: float | None = None, res: floa
     graph = HighLevelGraph.from_collections(out_name, dsk, dependencies=[] if src_idx is not None else [data])
     out = da.Array(graph, out_name, chunks=data.chunks, dtype="float32", meta=np.empty((0, 0), dtype="float32"))
     return xr.DataArray(out, dims=sources.dims, coords=sources.coords, name=name, attrs=attrs)
+
+
+# -- sources from vector features -------------------------------------------------------------
+def _present(features):
+    """The features that have a geometry (neither missing nor empty)."""
+    geoms = features.geometry
+    return features[~geoms.values.isna() & ~geoms.is_empty.to_numpy()]
+
+
+def line_sources(features, grid: Grid, name: str = "lines") -> xr.DataArray:
+    """Cells touched by the features' lines (uint8, 1 = source), block by block.
+
+    Parameters
+    ----------
+    features : geopandas.GeoDataFrame
+        Lines (or any geometry) in the grid's CRS; missing and empty geometries are skipped.
+    grid : Grid
+        The analysis grid.
+    name : str
+        Name of the raster (and of the features in the log).
+    """
+    features = _present(features)
+    logger.info("%s: %d features", name, len(features))
+    return grid.rasterize(features.geometry.values, 1, 0, "uint8", all_touched=True, name=name)
+
+
+def point_sources(features, grid: Grid, name: str = "points") -> xr.DataArray:
+    """Cells holding the representative point of a feature (uint8 counts), block by block.
+
+    Parameters
+    ----------
+    features : geopandas.GeoDataFrame
+        Features in the grid's CRS; missing and empty geometries are skipped.
+    grid : Grid
+        The analysis grid.
+    name : str
+        Name of the features in the log.
+    """
+    from risk.hazard.point_rasters import point_raster, point_xy
+
+    features = _present(features)
+    xs, ys = point_xy(features.geometry)
+    logger.info("%s: %d points", name, len(features))
+    return point_raster(grid, xs, ys, dtype="uint8")

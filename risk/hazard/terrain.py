@@ -26,6 +26,17 @@ from risk.hazard import hydrology
 TERRAIN_LAYERS = ("slope", "aspect", "curvature", "relief", "twi", "flow_accumulation", "depression_depth")
 """The terrain rasters written under ``indicators/terrain/``."""
 
+TERRAIN_DESCRIPTIONS = {
+    "slope": "slope (degree)",
+    "aspect": "aspect (compass degree of the downslope direction, -1 flat)",
+    "curvature": "total curvature (1/100 m-1, > 0 convex)",
+    "relief": "local relief (m)",
+    "twi": "topographic wetness index ln(a / tan b)",
+    "flow_accumulation": "upslope contributing area (m2), tile-wise D8",
+    "depression_depth": "depth of closed depressions (m), Priority-Flood fill minus DEM",
+}
+"""Band description of each terrain raster."""
+
 
 def _res(arr: xr.DataArray) -> float:
     res = arr.attrs.get("res")
@@ -203,3 +214,30 @@ def terrain(dem: xr.DataArray, relief_radius_m: float = 300.0, flow_tile: int = 
         "flow_accumulation": acc,
         "depression_depth": dep,
     }
+
+
+def build(dem: xr.DataArray, *, source: str, relief_radius_m: float = 300.0, flow_tile: int = 1024,
+          flow_halo: int = 256, twi_min_tan: float = 0.001) -> tuple[dict, dict, dict]:
+    """The terrain layers of the ``terrain`` rule with their file metadata.
+
+    Parameters
+    ----------
+    dem : DataArray
+        The DEM on the grid (chunked by ``flow_tile`` so each flow tile is one Dask block).
+    source : str
+        Name of the DEM file, recorded in the tags.
+    relief_radius_m, flow_tile, flow_halo, twi_min_tan
+        As for :func:`terrain`.
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        Keyed by the names of :data:`TERRAIN_LAYERS`, in that order: the (lazy) rasters, their
+        GeoTIFF tags (``LAYER``, ``UNITS``, ``SOURCE``, ``FLOW_TILE``, ``FLOW_HALO``) and band descriptions.
+    """
+    layers = terrain(dem, relief_radius_m=relief_radius_m, flow_tile=flow_tile, flow_halo=flow_halo,
+                     twi_min_tan=twi_min_tan)
+    tags = {name: {"LAYER": name, "UNITS": layers[name].attrs.get("units", ""), "SOURCE": source,
+                   "FLOW_TILE": flow_tile, "FLOW_HALO": flow_halo} for name in TERRAIN_LAYERS}
+    descriptions = {name: TERRAIN_DESCRIPTIONS[name] for name in TERRAIN_LAYERS}
+    return {name: layers[name] for name in TERRAIN_LAYERS}, tags, descriptions

@@ -20,7 +20,6 @@ and unmapped whole) and trims the heap after each batch (:func:`bound_heap`).
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +32,9 @@ import rasterio
 import xarray as xr
 from rasterio.windows import Window
 
-from risk.grid import Grid
+from risk.grid import Grid, sample_stride
 from risk.io import atomic_path
+from risk.io.rasters import cast_block, geotiff_profile, read_tags
 
 
 def batches(grid: Grid, chunks, batch_pixels: int):
@@ -63,14 +63,15 @@ def batches(grid: Grid, chunks, batch_pixels: int):
 def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, *,
                   tags: Mapping[str, Mapping[str, str]] | None = None,
                   descriptions: Mapping[str, str] | None = None, nodata=np.nan, dtype: str = "float32",
-                  batch_pixels: int = 2 * 1024 * 1024, threads: str = "ALL_CPUS",
+                  batch_pixels: int = 2 * 1024 * 1024, threads: str | None = None,
                   mask: xr.DataArray | None = None, zlevel: int = 1,
-                  sample_size: int | None = None, quantiles: tuple[float, float] = (0.02, 0.98)) -> None:
+                  sample_size: int | None = None, quantiles: tuple[float, float] = (0.02, 0.98),
+                  paths: Mapping[str, str | os.PathLike] | None = None) -> None:
     """Write each DataArray to its path (GeoTIFF on ``grid``), computing shared work once.
 
     Parameters
     ----------
-    arrays : dict of path to DataArray
+    arrays : dict of path (or of name, with ``paths``) to DataArray
         Rasters on ``grid`` (numpy or Dask). The same array may appear under several paths: it is
         computed and compressed once, and the file copied (with its own tags) to the others.
     tags, descriptions : dict keyed like ``arrays`` (as ``str(path)``), optional
@@ -84,10 +85,16 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         files 5–10 % larger (measured on distance rasters); any GDAL reader opens both.
     sample_size, quantiles : optional
         Record in each file the ``quantiles`` of the systematic sample of about ``sample_size``
-        cells that :func:`risk.assessment.zoning.systematic_sample` would draw from it (tags ``SAMPLE_SIZE``,
+        cells that :func:`risk.grid.systematic_sample` would draw from it (tags ``SAMPLE_SIZE``,
         ``SAMPLE_QUANTILES``, ``SAMPLE_Q_LO``, ``SAMPLE_Q_HI``; see :func:`sample_bounds`), taken
         from the batches as they are written, so that normalising it later needs no extra pass.
+    paths : dict of name to path, optional
+        When given, ``arrays``, ``tags`` and ``descriptions`` are keyed by name (as the stage functions
+        return them) and each is written to ``paths[name]``.
     """
+    if paths is not None:
+        arrays, tags, descriptions = ({paths[k]: v for k, v in d.items()} if d is not None else None
+                                      for d in (arrays, tags, descriptions))
     items = [(Path(p), a) for p, a in arrays.items()]
     if not items:
         return
@@ -107,12 +114,9 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         m = _aligned(mask.data, chunks)
         fill = np.nan if np.dtype(dtype).kind == "f" else nodata
         datas = [_masked(d, m, fill) for d in datas]
-    step = max(1, int(math.floor(math.sqrt(grid.size / max(sample_size, 1))))) if sample_size else 0
+    step = sample_stride(grid.shape, sample_size) if sample_size else 0
     samples: list[list[np.ndarray]] = [[] for _ in firsts]
-    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
-                   transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
-                   compress="DEFLATE", zlevel=int(zlevel), predictor=3 if np.dtype(dtype).kind == "f" else 2,
-                   num_threads=threads, BIGTIFF="IF_SAFER")
+    profile = geotiff_profile(grid, dtype, nodata, threads, zlevel)
     bound_heap()
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))))
@@ -171,8 +175,7 @@ def _copy_with_tags(src: Path, dst: Path, tags, description) -> None:
 
 def sample_bounds(path, sample_size: int, quantiles: tuple[float, float]) -> tuple[float, float] | None:
     """The quantiles recorded by :func:`write_rasters` in a file, if recorded with these settings."""
-    with rasterio.open(path) as src:
-        t = src.tags()
+    t = read_tags(path)
     try:
         if int(t["SAMPLE_SIZE"]) != int(sample_size):
             return None
@@ -186,7 +189,7 @@ def sample_bounds(path, sample_size: int, quantiles: tuple[float, float]) -> tup
 
 def _write_batch(dsts, values, window, dtype, nodata) -> None:
     for dst, v in zip(dsts, values, strict=True):
-        dst.write(_cast(np.asarray(v), dtype, nodata), 1, window=window)
+        dst.write(cast_block(v, dtype, nodata), 1, window=window)
     bound_heap(trim_only=True)
 
 
@@ -230,9 +233,3 @@ def _mask_block(x, m, fill):
     if x.dtype.kind != "f":
         x = x.astype("float32")
     return np.where(np.asarray(m) > 0, x, fill)
-
-
-def _cast(block, dtype, nodata):
-    if np.dtype(dtype).kind != "f" and block.dtype.kind == "f":
-        block = np.where(np.isnan(block), nodata if nodata is not None else 0, block)
-    return block.astype(dtype, copy=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -80,10 +81,52 @@ def aoi_mask(aoi, grid: Grid, dask_: bool = True) -> xr.DataArray:
 
 
 # -- rasters: writing -------------------------------------------------------------------------
+def gdal_threads(threads: str | int | None = None) -> str:
+    """GDAL's ``NUM_THREADS`` for a write: ``threads`` if given, else the rule's ``GDAL_NUM_THREADS``, else all CPUs.
+
+    An explicit ``NUM_THREADS`` overrides ``GDAL_NUM_THREADS``, so writers must pass the rule's own
+    setting on rather than ``ALL_CPUS``.
+    """
+    return str(threads) if threads is not None else os.environ.get("GDAL_NUM_THREADS", "ALL_CPUS")
+
+
+def geotiff_profile(grid: Grid, dtype: str = "float32", nodata=np.nan, threads: str | None = None,
+                    zlevel: int | None = None) -> dict:
+    """The rasterio profile of every GeoTIFF the package writes on ``grid``.
+
+    Tiled 512 × 512, DEFLATE with the floating-point predictor for float rasters (horizontal
+    differencing for integers), compressed on ``threads`` (default: ``GDAL_NUM_THREADS``, which
+    :func:`risk.runtime.dask_session` sets to the rule's threads, else all CPUs; the bytes do not
+    depend on it); ``zlevel`` None keeps GDAL's default level.
+    """
+    threads = gdal_threads(threads)
+    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
+                   transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
+                   compress="DEFLATE", predictor=3 if np.dtype(dtype).kind == "f" else 2,
+                   num_threads=threads, BIGTIFF="IF_SAFER")
+    if zlevel is not None:
+        profile["zlevel"] = int(zlevel)
+    return profile
+
+
+def cast_block(block, dtype: str, nodata) -> np.ndarray:
+    """A computed block in the file's dtype: NaN becomes ``nodata`` (0 if None) for integer files.
+
+    Examples
+    --------
+    >>> cast_block(np.array([1.0, np.nan]), "uint8", 0).tolist()
+    [1, 0]
+    """
+    block = np.asarray(block)
+    if np.dtype(dtype).kind != "f" and block.dtype.kind == "f":
+        block = np.where(np.isnan(block), nodata if nodata is not None else 0, block)
+    return block.astype(dtype, copy=False)
+
+
 def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.nan, dtype: str = "float32",
                  cog: bool = False, tags: Mapping[str, str] | None = None,
                  band_description: str | None = None, colormap: Mapping[int, tuple] | None = None,
-                 overview_resampling: str = "average", threads: str = "ALL_CPUS",
+                 overview_resampling: str = "average", threads: str | None = None,
                  batch_pixels: int = 32 * 1024 * 1024) -> None:
     """Write a 2-D raster on ``grid`` as a tiled, DEFLATE-compressed GeoTIFF, atomically.
 
@@ -96,10 +139,7 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
     data = arr.data if isinstance(arr, xr.DataArray) else arr
     if tuple(data.shape) != grid.shape:
         raise ValueError(f"{path.name}: array shape {tuple(data.shape)} does not match grid {grid.shape}")
-    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
-                   transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
-                   compress="DEFLATE", predictor=3 if np.dtype(dtype).kind == "f" else 2,
-                   num_threads=threads, BIGTIFF="IF_SAFER")
+    profile = geotiff_profile(grid, dtype, nodata, threads)
     with atomic_path(path, _tmp_suffix(path)) as final_tmp:
         target = final_tmp if not cog else final_tmp.with_name(final_tmp.name + ".tiles.tif")
         try:
@@ -114,7 +154,7 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
                     rio_copy(target, final_tmp, driver="COG", COMPRESS="DEFLATE",
                              PREDICTOR="YES" if np.dtype(dtype).kind == "f" else "NO", BLOCKSIZE=512,
                              OVERVIEWS="IGNORE_EXISTING", RESAMPLING=overview_resampling.upper(),
-                             NUM_THREADS=threads, BIGTIFF="IF_SAFER")
+                             NUM_THREADS=gdal_threads(threads), BIGTIFF="IF_SAFER")
         finally:
             if cog:
                 with contextlib.suppress(FileNotFoundError):
@@ -145,14 +185,8 @@ def _ensure_colormap(path: Path, colormap) -> None:
 def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels):
     from rasterio.windows import Window
 
-    def fill(block):
-        block = np.asarray(block)
-        if np.dtype(dtype).kind != "f" and block.dtype.kind == "f":
-            block = np.where(np.isnan(block), nodata if nodata is not None else 0, block)
-        return block.astype(dtype, copy=False)
-
     if not isinstance(data, da.Array):
-        yield Window(0, 0, grid.width, grid.height), fill(data)
+        yield Window(0, 0, grid.width, grid.height), cast_block(data, dtype, nodata)
         return
     row_chunks = data.chunks[0]
     rows_per_batch = max(1, batch_pixels // max(1, grid.width * max(row_chunks)))
@@ -160,7 +194,7 @@ def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels):
     for i in range(0, len(row_chunks), rows_per_batch):
         nrows = sum(row_chunks[i:i + rows_per_batch])
         block = data[r0:r0 + nrows].compute()
-        yield Window(0, r0, grid.width, nrows), fill(block)
+        yield Window(0, r0, grid.width, nrows), cast_block(block, dtype, nodata)
         r0 += nrows
 
 
@@ -194,3 +228,52 @@ def grid_of(path, chunk: int = 1024) -> Grid:
         if t.b != 0 or t.d != 0 or abs(t.a + t.e) > 1e-9:
             raise ValueError(f"{path}: not a north-up square-cell raster")
         return Grid(src.crs.to_string(), float(t.a), float(t.c), float(t.f), src.width, src.height, chunk)
+
+
+def read_grid(path) -> Grid:
+    """The analysis grid of a run, as the ``build_grid`` rule wrote it (``grid/grid.json``)."""
+    return Grid.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+# -- people per cell ----------------------------------------------------------------------------
+# Population rasters hold people per cell of *their* grid; reading one onto the analysis grid with an
+# area-weighted mean and scaling by the ratio of cell areas keeps the head count whatever the two
+# resolutions and CRSs (bilinear or nearest would not).
+def source_cell_area_m2(path) -> float:
+    """Area of one cell of a raster in m² (at its centre latitude for a geographic CRS)."""
+    with rasterio.open(path) as src:
+        t = src.transform
+        if src.crs is None:
+            raise ValueError(f"{path}: raster has no CRS")
+        if src.crs.is_projected:
+            unit = src.crs.linear_units_factor[1] if src.crs.linear_units_factor else 1.0
+            return abs(t.a * t.e) * unit * unit
+        from pyproj import Geod
+
+        cx, cy = src.xy(src.height // 2, src.width // 2)
+        lon0, lat0 = cx - t.a / 2, cy - abs(t.e) / 2
+        area, _ = Geod(ellps="WGS84").polygon_area_perimeter(
+            [lon0, lon0 + t.a, lon0 + t.a, lon0], [lat0, lat0, lat0 + abs(t.e), lat0 + abs(t.e)])
+        return abs(area)
+
+
+def read_population_on_grid(path, grid: Grid, dask_: bool = True, name: str = "population"):
+    """People per analysis-grid cell from a people-per-cell raster of any resolution and CRS.
+
+    Area-weighted mean (GDAL ``average``) of the source cells under each grid cell, times
+    ``grid cell area / source cell area``; NaN where the source has no data.
+    """
+    ratio = grid.cell_area / source_cell_area_m2(path)
+    arr = read_raster_on_grid(path, grid, resampling="average", dask_=dask_, name=name)
+    if math.isclose(ratio, 1.0, rel_tol=1e-9):
+        return arr
+    out = arr * np.float32(ratio)
+    out.attrs = arr.attrs
+    out.name = name
+    return out
+
+
+def read_tags(path) -> dict[str, str]:
+    """The dataset-level GeoTIFF metadata of a raster (method, breaks, units ... as written)."""
+    with rasterio.open(path) as src:
+        return src.tags()

@@ -12,6 +12,7 @@ perturbed weights).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import dask.array as da
@@ -19,35 +20,22 @@ import numpy as np
 import xarray as xr
 
 from risk import weights as W
+from risk.grid import systematic_sample
 from risk.hazard.indicator_index import weighted_index as _weighted_index
-from risk.hazard.normalize import normalize
+from risk.hazard.indicator_index import weighted_kernel
+from risk.hazard.normalize import normalize, scale
 
-
-def normalise_kernel(x, lo: float, hi: float, direction: str = "more", transform: str = "none") -> np.ndarray:
-    """The normalisation of :func:`risk.hazard.normalize.normalize` with known bounds, on a numpy array."""
-    x = np.asarray(x, dtype="f8")
-    if transform == "log1p":
-        with np.errstate(invalid="ignore"):
-            x = np.log1p(np.maximum(x, 0))
-    if not hi > lo:
-        return np.where(np.isfinite(x), 0.0, np.nan).astype("f4")
-    y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return (1.0 - y if direction == "less" else y).astype("f4")
+logger = logging.getLogger(__name__)
 
 
 def index_kernel(stack: np.ndarray, norms: Sequence[Sequence], w) -> np.ndarray:
     """Index of a ``(n_features, ...)`` block: ``norms[j] = (lo, hi, direction, transform)``; NaN if any is NaN.
 
-    Same arithmetic as :func:`risk.hazard.indicator_index.weighted_index` over :func:`risk.hazard.normalize.normalize`.
+    :func:`risk.hazard.normalize.scale` of each feature, then
+    :func:`risk.hazard.indicator_index.weighted_kernel`: the arithmetic of :func:`fit_index`.
     """
-    w = np.asarray(w, dtype="f8")
-    w = w / w.sum()
-    num = np.zeros(stack.shape[1:], dtype="f8")
-    for j, nm in enumerate(norms):
-        lo, hi, d = nm[0], nm[1], nm[2]
-        t = nm[3] if len(nm) > 3 else "none"
-        num += normalise_kernel(stack[j], lo, hi, d, t).astype("f8") * w[j]
-    return num.astype("f4")
+    blocks = [scale(stack[j], nm[0], nm[1], nm[2], nm[3] if len(nm) > 3 else "none") for j, nm in enumerate(norms)]
+    return weighted_kernel(*blocks, w=np.asarray(w, dtype="f8") / np.sum(w), skipna=False)
 
 
 def weighted_index(features: list[xr.DataArray], norms: Sequence[Sequence], w) -> xr.DataArray:
@@ -130,7 +118,7 @@ def fit_index(features: list[xr.DataArray], specs: Sequence[Mapping], method: st
         norms.append((lo, hi, n.attrs["norm_direction"], n.attrs["norm_transform"]))
         normed[str(f.name)] = n
     # One joint systematic sample (the same cells for every indicator) for the entropy weights.
-    ns = np.column_stack([systematic_sample_all(normed[n], sample_size) for n in names])
+    ns = np.column_stack([systematic_sample(normed[n], sample_size, dropna=False) for n in names])
     ns = ns[np.all(np.isfinite(ns), axis=1)]
     rec = index_weights(names, ns, method, ahp_matrix=ahp_matrix, fixed=fixed, combination=combination,
                         alpha=alpha, key=key)
@@ -154,13 +142,38 @@ def fit_index(features: list[xr.DataArray], specs: Sequence[Mapping], method: st
     return out.rename("hazard_index"), metrics
 
 
-def systematic_sample_all(arr: xr.DataArray, n: int) -> np.ndarray:
-    """A strided sub-grid of about ``n`` cells, NaNs kept, so several rasters stay aligned."""
-    total = int(np.prod(arr.shape))
-    step = max(1, int(np.floor(np.sqrt(total / max(n, 1)))))
-    sub = arr.data[::step, ::step]
-    vals = sub.compute() if isinstance(sub, da.Array) else np.asarray(sub)
-    return np.asarray(vals, dtype="f8").ravel()
+def fit_hazard_index(features: list[xr.DataArray], settings: Mapping, normalize_cfg: Mapping,
+                     sample_size: int, hazard: str) -> tuple[xr.DataArray, dict]:
+    """:func:`fit_index` with a hazard's configured settings.
+
+    Parameters
+    ----------
+    settings : mapping
+        ``hazards.<hazard>`` with ``features`` resolved to ``{key: spec}`` (:func:`feature_spec`),
+        ``weights``, ``ahp_matrix``, ``fixed_weights``, ``combination`` and ``alpha``.
+    normalize_cfg : mapping
+        The config's ``indicators.normalize`` section (``lower_quantile``, ``upper_quantile``).
+    """
+    return fit_index(features, list(settings["features"].values()), settings["weights"],
+                     ahp_matrix=settings.get("ahp_matrix"), fixed=settings.get("fixed_weights"),
+                     combination=settings["combination"], alpha=settings["alpha"],
+                     q=(normalize_cfg["lower_quantile"], normalize_cfg["upper_quantile"]),
+                     sample_size=sample_size, key=f"hazards.{hazard}")
+
+
+def index_payload(metrics: Mapping, **extra) -> dict:
+    """What an index model's ``model.joblib`` holds: its mode, ``extra``, features, normalisation, weights."""
+    return {"mode": "index", **extra, **{k: metrics[k] for k in ("features", "normalisation", "weights")}}
+
+
+def index_model(features: list[xr.DataArray], settings: Mapping, normalize_cfg: Mapping, sample_size: int,
+                hazard: str) -> tuple[xr.DataArray, dict, dict]:
+    """A hazard's index model: the index raster, its ``metrics.json`` record and its model-file payload."""
+    out, metrics = fit_hazard_index(features, settings, normalize_cfg, sample_size, hazard)
+    metrics["hazard"] = hazard
+    logger.info("%s: index weights %s%s", hazard, metrics["weights"],
+                f" (AHP CR {metrics['consistency_ratio']:.3f})" if "consistency_ratio" in metrics else "")
+    return out, metrics, index_payload(metrics, hazard=hazard)
 
 
 def feature_spec(hazard: str, feature: str, directions: Mapping[str, str] | None = None) -> dict:

@@ -15,12 +15,11 @@ Scheme (documented in ``docs/models.md``):
 
 from __future__ import annotations
 
-import dask
-import dask.array as da
 import numpy as np
 import xarray as xr
 
 from risk.grid import Grid
+from risk.hazard.point_rasters import values_at_cells
 
 
 def presence_cells(xs, ys, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -29,20 +28,6 @@ def presence_cells(xs, ys, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     keep = grid.inside(rows, cols)
     flat = np.unique(rows[keep] * grid.width + cols[keep])
     return flat // grid.width, flat % grid.width
-
-
-def extract(features: list[xr.DataArray], rows, cols) -> np.ndarray:
-    """Feature values at cells, ``(n_cells, n_features)`` float32 (works on numpy and Dask rasters)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    if rows.size == 0:
-        return np.empty((0, len(features)), dtype="f4")
-    parts = []
-    for f in features:
-        data = f.data
-        parts.append(data.vindex[rows, cols] if isinstance(data, da.Array) else np.asarray(data)[rows, cols])
-    parts = dask.compute(*parts)
-    return np.stack([np.asarray(p, dtype="f4") for p in parts], axis=1)
 
 
 def n_background(n_presence: int, ratio: float = 10.0, min_background: int = 1000,
@@ -101,10 +86,10 @@ def sample_background(features: list[xr.DataArray], grid: Grid, n: int, presence
         r, c = cand // grid.width, cand % grid.width
         if extra is not None and extra_x is None:
             er, ec = (np.asarray(a, dtype=np.int64) for a in extra)
-            both = extract(features, np.concatenate([er, r]), np.concatenate([ec, c]))
+            both = values_at_cells(features, np.concatenate([er, r]), np.concatenate([ec, c]))
             extra_x, X = both[:er.size], both[er.size:]
         else:
-            X = extract(features, r, c)
+            X = values_at_cells(features, r, c)
         ok = np.all(np.isfinite(X), axis=1)
         taken = np.concatenate([taken, cand])
         r, c, X = r[ok][:need], c[ok][:need], X[ok][:need]
@@ -113,7 +98,7 @@ def sample_background(features: list[xr.DataArray], grid: Grid, n: int, presence
         got_x.append(X)
         have += r.size
     if extra is not None and extra_x is None:
-        extra_x = extract(features, *extra)
+        extra_x = values_at_cells(features, *extra)
     if not got_rows:
         out = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, len(features)), "f4"))
     else:

@@ -14,6 +14,8 @@ probability shrunk towards the arbitrary presence/background ratio.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import dask.array as da
@@ -23,6 +25,12 @@ import xarray as xr
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+
+from risk.grid import Grid
+from risk.models import sampling, spatial_cv
+from risk.models.index_model import fit_hazard_index, index_payload
+
+logger = logging.getLogger(__name__)
 
 CANDIDATES = ("logistic", "random_forest", "hist_gradient_boosting")
 
@@ -249,3 +257,108 @@ def predict_grid(model, features: list[xr.DataArray]) -> xr.DataArray:
     res = xr.DataArray(out, dims=ref.dims, coords=ref.coords, name="susceptibility")
     res.attrs = {k: v for k, v in ref.attrs.items() if k in ("crs", "res")}
     return res
+
+
+# -- one hazard, end to end ----------------------------------------------------------------------
+SAMPLE_COLUMNS = ("x", "y", "label", "fold", "oof")
+
+
+def background_scheme(background: Mapping) -> dict:
+    """How the background cells were drawn (``background_scheme`` of ``metrics.json``).
+
+    ``background`` is the config's ``hazards.training.background`` section, copied into the record.
+    """
+    bg = background
+    return {"sampling": "uniform random cells of the study area (all features finite), without replacement, "
+                        "excluding presence cells" + (f" and cells within {bg['exclusion_m']} m of one"
+                                                      if bg["exclusion_m"] else ""),
+            "n": "clip(ratio * n_presence, min, max)", **bg}
+
+
+def fit_susceptibility(features: list[xr.DataArray], grid: Grid, xs, ys, training: Mapping, *,
+                       hazard: str = "", presence_desc: str = "", n_jobs: int = 1):
+    """Sample presences and background, fold them in space, train, choose and predict the grid.
+
+    Parameters
+    ----------
+    features : list of xarray.DataArray
+        Indicator rasters on ``grid``, named (the names are the model's features).
+    xs, ys : numpy.ndarray
+        Presence points in the grid's CRS.
+    training : mapping
+        The config's ``hazards.training`` section (background, cv, candidates, params, seed ...).
+
+    Returns
+    -------
+    out : xarray.DataArray
+        Predicted susceptibility (float32 0-1, NaN where a feature is NaN).
+    metrics, payload : dict
+        The ``metrics.json`` record and the model file's content (``mode``, ``estimator``, ``features``).
+    samples : pandas.DataFrame
+        ``x, y, label, fold, oof`` of every sample, rounded as ``cv_samples.csv`` holds them.
+    """
+    tr, bg, cv = training, training["background"], training["cv"]
+    names = [str(f.name) for f in features]
+    X, y, cx, cy = sampling.training_table(features, grid, xs, ys, ratio=bg["ratio"],
+                                           min_background=bg["min"], max_background=bg["max"],
+                                           exclusion_m=bg["exclusion_m"], seed=tr["seed"])
+    folds, info = spatial_cv.spatial_folds(cx, cy, y, (grid.xmin, grid.ymax), cv["n_folds"],
+                                           cv["block_size_m"], None, cv["min_blocks_per_fold"],
+                                           min_size=2 * grid.res, seed=tr["seed"], X=X, names=names)
+    logger.info("%s: %d presences, %d background; blocks of %.0f m, presences per fold %s", hazard,
+                int(y.sum()), int((y == 0).sum()), info["block_size_m"], info["presences_per_fold"])
+    res = train(X, y, cx, cy, names, folds, info, candidates=tr["candidates"], params=tr["params"],
+                n_folds=cv["n_folds"], n_repeats=tr["importance_repeats"], seed=tr["seed"], n_jobs=n_jobs)
+    metrics = res.metrics
+    metrics["background_scheme"] = background_scheme(bg)
+    metrics["presence_source"] = presence_desc
+    for name, sc in metrics["candidates"].items():
+        logger.info("%s: %-24s spatial-CV AUC %.3f", hazard, name, sc["auc_spatial_cv"])
+    logger.info("%s: chose %s, spatial-CV AUC %.3f (random CV %.3f)", hazard, res.name,
+                metrics["auc_spatial_cv"], metrics["auc_random_cv"])
+    samples = res.samples.assign(x=res.samples["x"].round(3), y=res.samples["y"].round(3),
+                                 oof=res.samples["oof"].round(6))
+    payload = {"mode": "model", "estimator": res.model, "features": names}
+    return predict_grid(res.model, features), metrics, payload, samples
+
+
+def fit_hazard(features: list[xr.DataArray], grid: Grid, xs, ys, *, hazard: str, settings: Mapping,
+               training: Mapping, normalize_cfg: Mapping, index_sample_size: int, presence_desc: str = "",
+               n_jobs: int = 1):
+    """A trained hazard's model, or its index model when too few presence cells label it.
+
+    With fewer presence cells than ``training["min_presences"]`` the hazard falls back to
+    :func:`risk.models.index_model.fit_hazard_index` (the reason recorded in the metrics) rather
+    than fitting noise; otherwise :func:`fit_susceptibility`.
+
+    Parameters
+    ----------
+    settings : mapping
+        The hazard's settings (``hazards.<hazard>`` with ``features`` resolved to their specs).
+    normalize_cfg : mapping
+        The config's ``indicators.normalize`` section (quantiles of the index fallback).
+
+    Returns
+    -------
+    out, metrics, payload, samples
+        As :func:`fit_susceptibility`; ``metrics`` and ``payload`` also name the hazard, and the
+        payload records the scikit-learn and numpy versions. ``samples`` is empty for the fallback.
+    """
+    import sklearn
+
+    logger.info("%s: %d presence points, %d features", hazard, len(xs), len(settings["features"]))
+    n_cells = sampling.presence_cells(xs, ys, grid)[0].size
+    if n_cells < training["min_presences"]:
+        reason = (f"only {n_cells} presence cell(s), fewer than hazards.training.min_presences = "
+                  f"{training['min_presences']}")
+        logger.warning("%s: %s; falling back to the index model", hazard, reason)
+        out, metrics = fit_hazard_index(features, settings, normalize_cfg, index_sample_size, hazard)
+        metrics["fallback_reason"] = reason
+        payload = index_payload(metrics)
+        samples = pd.DataFrame(columns=list(SAMPLE_COLUMNS))
+    else:
+        out, metrics, payload, samples = fit_susceptibility(features, grid, xs, ys, training, hazard=hazard,
+                                                            presence_desc=presence_desc, n_jobs=n_jobs)
+    metrics["hazard"] = hazard
+    payload.update(hazard=hazard, sklearn_version=sklearn.__version__, numpy_version=np.__version__)
+    return out, metrics, payload, samples

@@ -145,6 +145,21 @@ class _Rows:
         return "; ".join(m for _, m in self.problems[i])
 
 
+
+def _parsed_cells(values, header: str, parse, rows):
+    """``(row, value)`` of each cell that ``parse`` reads; a blank or unreadable cell rejects its row."""
+    for i, v in enumerate(values):
+        try:
+            x = parse(v)
+        except ValueError as e:
+            rows.add(i, "missing_coordinates", f"{header}: {e}")
+            continue
+        if x is None:
+            rows.add(i, "missing_coordinates", f"{header} is blank")
+        else:
+            yield i, x
+
+
 def _coordinates(raw: RawSource, plan: SourcePlan, rows: _Rows) -> tuple[np.ndarray, np.ndarray, list]:
     """Source x/y (or lon/lat) per row, NaN where missing; non-point geometries kept as WKT."""
     n = len(raw.frame)
@@ -165,28 +180,12 @@ def _coordinates(raw: RawSource, plan: SourcePlan, rows: _Rows) -> tuple[np.ndar
                 xs[i] = ys[i] = np.nan
     elif plan.coord_mode == "pair":
         (h,) = plan.coord_headers
-        for i, v in enumerate(raw.frame[h]):
-            try:
-                pair = P.parse_coordinate_pair(v)
-            except ValueError as e:
-                rows.add(i, "missing_coordinates", f"{h}: {e}")
-                continue
-            if pair is None:
-                rows.add(i, "missing_coordinates", f"{h} is blank")
-            else:
-                xs[i], ys[i] = pair
+        for i, pair in _parsed_cells(raw.frame[h], h, P.parse_coordinate_pair, rows):
+            xs[i], ys[i] = pair
     else:
         for arr, h in zip((xs, ys), plan.coord_headers, strict=True):
-            for i, v in enumerate(raw.frame[h]):
-                try:
-                    x = P.parse_coordinate(v)
-                except ValueError as e:
-                    rows.add(i, "missing_coordinates", f"{h}: {e}")
-                    continue
-                if x is None:
-                    rows.add(i, "missing_coordinates", f"{h} is blank")
-                else:
-                    arr[i] = x
+            for i, x in _parsed_cells(raw.frame[h], h, P.parse_coordinate, rows):
+                arr[i] = x
     for i in raw.broken:  # cells of a mis-split row are not where their headers say: no point from them
         xs[i] = ys[i] = np.nan
         rows.problems[i] = [p for p in rows.problems[i] if p[0] == "broken"]

@@ -18,17 +18,17 @@ rule exposure:
         survey_points=res("exposure", "survey_points.tif"),
         exposure=res("exposure", "exposure.tif"),
     params:
-        weights=config["indicators"]["exposure"]["weights"],
-        transforms=config["indicators"]["exposure"]["transforms"],
+        weights=config["exposure"]["weights"],
+        transforms=config["exposure"]["transforms"],
         normalize=config["indicators"]["normalize"],
         sigma_m=config["indicators"]["survey_density_sigma_m"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "exposure.log"),
     benchmark:
         str(BENCH / "exposure.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -56,13 +56,13 @@ rule vulnerability:
         landcover_classes=config["landcover_classes"],
         sigma_m=config["vulnerability"]["sigma_m"],
         reference_date=config["vulnerability"]["reference_date"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "vulnerability.log"),
     benchmark:
         str(BENCH / "vulnerability.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -88,13 +88,13 @@ rule combine_risk:
     params:
         hazards=list(HAZARDS),
         risk=config["risk"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "combine_risk.log"),
     benchmark:
         str(BENCH / "combine_risk.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -129,13 +129,13 @@ rule zoning:
         thresholds=config["zoning"]["thresholds"],
         sample_size=config["zoning"]["sample_size"],
         area_name=config["area_name"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "zoning.log"),
     benchmark:
         str(BENCH / "zoning.tsv")
     priority: 20  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -162,12 +162,12 @@ rule risk_register:
     params:
         hazards=list(HAZARDS),
         risk=config["risk"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "risk_register.log"),
     benchmark:
         str(BENCH / "risk_register.tsv")
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -205,12 +205,12 @@ if config["inputs"].get("townships"):
         params:
             zoned=ZONED,
             name_field=config["risk"]["township_name_field"],
-            dask=dask_params(),
+            dask=dask_params,
         log:
             str(LOGS / "township_tables.log"),
         benchmark:
             str(BENCH / "township_tables.tsv")
-        threads: 1
+        threads: RASTER_THREADS  # its Dask workers
         resources:
             mem_mb=2000,
         conda:
@@ -244,12 +244,12 @@ if config["uncertainty"]["enabled"]:
             indicator_keys=stability_indicator_keys(),
             risk=config["risk"],
             uncertainty=config["uncertainty"],
-            dask=dask_params(),
+            dask=dask_params,
         log:
             str(LOGS / "class_stability.log"),
         benchmark:
             str(BENCH / "class_stability.tsv")
-        threads: 2
+        threads: RASTER_THREADS  # its Dask workers
         resources:
             mem_mb=3000,
         conda:
@@ -274,11 +274,12 @@ if config["uncertainty"]["enabled"]:
                 zoned=ZONED,
                 name_field=config["risk"]["township_name_field"],
                 stable_threshold=config["uncertainty"]["stable_threshold"],
+                dask=dask_params,
             log:
                 str(LOGS / "uncertainty_summary.log"),
             benchmark:
                 str(BENCH / "uncertainty_summary.tsv")
-            threads: 1
+            threads: 1  # single-threaded
             resources:
                 mem_mb=1000,
             conda:

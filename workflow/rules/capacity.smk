@@ -25,11 +25,12 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships")):
             ahp=config["capacity"]["ahp"],
             aggregation=config["capacity"]["aggregation"],
             grading=config["capacity"]["grading"],
+            dask=dask_params,
         log:
             str(LOGS / "capacity_index.log"),
         benchmark:
             str(BENCH / "capacity_index.tsv")
-        threads: 1
+        threads: 1  # single-threaded
         resources:
             mem_mb=1000,
         conda:
@@ -64,12 +65,12 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships")):
             method=config["zoning"]["method"],
             thresholds=config["zoning"]["thresholds"],
             sample_size=config["zoning"]["sample_size"],
-            dask=dask_params(),
+            dask=dask_params,
         log:
             str(LOGS / "comprehensive_risk.log"),
         benchmark:
             str(BENCH / "comprehensive_risk.tsv")
-        threads: 2
+        threads: RASTER_THREADS  # its Dask workers
         resources:
             mem_mb=2000,
         conda:
@@ -108,12 +109,12 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships", "population"))
         params:
             priority=config["capacity"]["priority"],
             area_name=config["area_name"],
-            dask=dask_params(),
+            dask=dask_params,
         log:
             str(LOGS / "priority_townships.log"),
         benchmark:
             str(BENCH / "priority_townships.tsv")
-        threads: 2
+        threads: RASTER_THREADS  # its Dask workers
         resources:
             mem_mb=2000,
         conda:
@@ -173,11 +174,12 @@ if all(config["inputs"].get(k) for k in ("settlements", "shelters", "shelter_can
             candidate_kinds=config["shelters"]["candidate_kinds"],
             max_new_sites=config["shelters"]["max_new_sites"],
             area_name=config["area_name"],
+            dask=dask_params,
         log:
             str(LOGS / "shelters.log"),
         benchmark:
             str(BENCH / "shelters.tsv")
-        threads: 1
+        threads: RASTER_THREADS  # reads the hazard rasters with Dask for the zoning sample
         resources:
             mem_mb=1500,
         conda:
@@ -223,12 +225,12 @@ if all(config["inputs"].get(k) for k in ("depots", "roads", "population", "towns
             high_levels=config["access"]["high_levels"],
             coarsen=config["access"]["coarsen"],
             area_name=config["area_name"],
-            dask=dask_params(),
+            dask=dask_params,
         log:
             str(LOGS / "relief_access.log"),
         benchmark:
             str(BENCH / "relief_access.tsv")
-        threads: 1
+        threads: 1  # single-threaded: the cost-distance search is one pass
         resources:
             # cost-distance is a whole-grid search: about 60 bytes per cell (see docs/capacity.md)
             mem_mb=4000,
@@ -266,11 +268,12 @@ if all(config["inputs"].get(k) for k in ("yearly_statistics",)):
             period_start=config["targets"]["period_start"],
             baselines=config["targets"]["baselines"],
             indicators=config["targets"]["indicators"],
+            dask=dask_params,
         log:
             str(LOGS / "plan_targets.log"),
         benchmark:
             str(BENCH / "plan_targets.tsv")
-        threads: 1
+        threads: 1  # single-threaded
         resources:
             mem_mb=1000,
         conda:

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from risk import HAZARDS
+from risk.runtime import rule_dask_settings
 
 RESULTS = Path(config["results_dir"])
 LOGS = RESULTS / "logs"
@@ -13,8 +14,15 @@ def res(*parts):
     return str(RESULTS.joinpath(*parts))
 
 
-def dask_params():
-    return config["dask"]
+# -- runtime: threads, Dask and GDAL of each job, from the profile; nothing here changes a result ----------
+RASTER_THREADS = 2
+"""Threads of each Dask-computing step, i.e. its Dask workers. To give one step more, use the profile's
+set-threads (profiles/*/config.yaml), not this number."""
+
+
+def dask_params(wildcards, threads, resources):
+    """params.dask: the Dask session of a job, from its threads and resources (risk.runtime.rule_dask_settings)."""
+    return rule_dask_settings(threads, resources)
 
 
 def _unset(key):

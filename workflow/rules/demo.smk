@@ -15,11 +15,12 @@ if config["demo"]["enabled"]:
             seed=config["demo"]["seed"],
             crs=config["grid"]["crs"],
             res=config["grid"]["resolution"],
+            dask=dask_params,
         log:
             str(LOGS / "demo.log"),
         benchmark:
             str(BENCH / "demo.tsv")
-        threads: 1
+        threads: 1  # single-threaded
         resources:
             mem_mb=4000,
         conda:

@@ -14,12 +14,12 @@ rule build_grid:
         resolution=config["grid"]["resolution"],
         chunk_size=config["grid"]["chunk_size"],
         pad_cells=config["grid"]["pad_cells"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "build_grid.log"),
     benchmark:
         str(BENCH / "build_grid.tsv")
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:

@@ -23,13 +23,13 @@ rule terrain:
         flow_halo=config["indicators"]["flow_halo"],
         twi_min_tan=config["indicators"]["twi_min_tan"],
         normalize=config["indicators"]["normalize"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "terrain.log"),
     benchmark:
         str(BENCH / "terrain.tsv")
     priority: 50  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=3000,
     conda:
@@ -67,13 +67,13 @@ rule indicators:
         max_distance_m=config["indicators"]["max_distance_m"],
         vs30=config["indicators"]["vs30"],
         normalize=config["indicators"]["normalize"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "indicators.log"),
     benchmark:
         str(BENCH / "indicators.tsv")
     priority: 50  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=3000,
     conda:
@@ -95,13 +95,13 @@ rule point_rasters:
         sigma_m=config["indicators"]["survey_density_sigma_m"],
         max_distance_m=config["indicators"]["max_distance_m"],
         normalize=config["indicators"]["normalize"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "point_rasters.log"),
     benchmark:
         str(BENCH / "point_rasters.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:
@@ -122,15 +122,15 @@ rule indicator_index:
         multi_hazard=res("hazard", "index", "multi_hazard.tif"),
         record=res("hazard", "index", "index.json"),
     params:
-        weights=config["indicators"]["weights"],
-        multi_hazard=config["indicators"]["multi_hazard"],
+        weights=config["indicator_index"]["weights"],
+        multi_hazard=config["indicator_index"]["multi_hazard"],
         normalize=config["indicators"]["normalize"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "indicator_index.log"),
     benchmark:
         str(BENCH / "indicator_index.tsv")
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:

@@ -27,13 +27,13 @@ rule susceptibility:
         normalize=config["indicators"]["normalize"],
         presence_layer=presence_layer,
         presence_desc=presence_desc,
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "susceptibility_{hazard}.log"),
     benchmark:
         str(BENCH / "susceptibility_{hazard}.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers, and the random forests' n_jobs
     resources:
         mem_mb=3000,
     conda:
@@ -61,13 +61,13 @@ rule index_model:
         settings=hazard_settings,
         sample_size=config["hazards"]["index"]["sample_size"],
         normalize=config["indicators"]["normalize"],
-        dask=dask_params(),
+        dask=dask_params,
     log:
         str(LOGS / "index_model_{hazard}.log"),
     benchmark:
         str(BENCH / "index_model_{hazard}.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: 1
+    threads: RASTER_THREADS  # its Dask workers
     resources:
         mem_mb=2000,
     conda:

@@ -11,9 +11,10 @@ rule manifest:
         res("manifest.json"),
     params:
         config=config,
+        dask=dask_params,
     log:
         str(LOGS / "manifest.log"),
-    threads: 1
+    threads: 1  # single-threaded
     resources:
         mem_mb=1000,
     conda:

@@ -16,11 +16,12 @@ rule ingest_survey:
         crs=config["grid"]["crs"],
         tolerance_m=config["survey"]["aoi_tolerance_m"],
         root=".",
+        dask=dask_params,
     log:
         str(LOGS / "ingest_survey.log"),
     benchmark:
         str(BENCH / "ingest_survey.tsv")
-    threads: 1
+    threads: 1  # single-threaded
     resources:
         mem_mb=2000,
     conda:

@@ -4,20 +4,19 @@ import logging
 
 from risk import io
 from risk.grid import Grid
-from risk.runtime import configure_logging, dask_session
+from risk.runtime import rule_session
 
 logger = logging.getLogger(__name__)
 
 
 def main(snakemake):
-    configure_logging(snakemake.log[0])
     p = snakemake.params
-    aoi = io.read_aoi(snakemake.input.aoi, p.crs)
-    grid = Grid.from_aoi(aoi, p.crs, p.resolution, p.chunk_size, p.pad_cells)
-    logger.info("grid %s x %s cells (%.1f Mpx) at %s m in %s", grid.width, grid.height, grid.size / 1e6,
-                grid.res, grid.crs)
-    io.write_text(grid.to_json() + "\n", snakemake.output.grid)
-    with dask_session(**p.dask):
+    with rule_session(snakemake.log[0], p.dask):
+        aoi = io.read_aoi(snakemake.input.aoi, p.crs)
+        grid = Grid.from_aoi(aoi, p.crs, p.resolution, p.chunk_size, p.pad_cells)
+        logger.info("grid %s x %s cells (%.1f Mpx) at %s m in %s", grid.width, grid.height, grid.size / 1e6,
+                    grid.res, grid.crs)
+        io.write_text(grid.to_json() + "\n", snakemake.output.grid)
         mask = io.aoi_mask(aoi, grid)
         io.write_raster(mask.astype("uint8"), snakemake.output.mask, grid, nodata=None, dtype="uint8",
                         tags={"description": "1 inside the area of interest, 0 outside"})

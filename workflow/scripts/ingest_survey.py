@@ -8,27 +8,26 @@ naming it, before anything is written); then every row lands either in its categ
 import logging
 
 from risk import io
-from risk.runtime import configure_logging
+from risk.runtime import rule_session
 from risk.survey import check_sources, format_report, ingest
 
 logger = logging.getLogger(__name__)
 
 
 def main(snakemake):
-    configure_logging(snakemake.log[0])
     p = snakemake.params
-    raws = check_sources(p.sources, p.root)
-    for raw in raws:
-        logger.info("%s (%s): %d rows, %s", raw.label, raw.spec.category, len(raw.frame), raw.read_as)
-    aoi = io.read_aoi(snakemake.input.aoi)
-    result = ingest(raws, aoi, p.crs, float(p.tolerance_m))
-    logger.info("survey ingest, rows per file:\n%s", format_report(result.report))
-    for category, layer in result.layers.items():
-        logger.info("layer %s: %d points", category, len(layer))
-    logger.info("layer rejected: %d rows", len(result.rejected))
-    db = result.database()
-    io.write_layers(db, snakemake.output.gpkg, geometry_types={name: "Point" for name in db})
-    io.write_table(result.report, snakemake.output.report)
+    with rule_session(snakemake.log[0], snakemake.params.dask):
+        raws = check_sources(p.sources, p.root)
+        for raw in raws:
+            logger.info("%s (%s): %d rows, %s", raw.label, raw.spec.category, len(raw.frame), raw.read_as)
+        result = ingest(raws, io.read_aoi(snakemake.input.aoi), p.crs, float(p.tolerance_m))
+        logger.info("survey ingest, rows per file:\n%s", format_report(result.report))
+        for category, layer in result.layers.items():
+            logger.info("layer %s: %d points", category, len(layer))
+        logger.info("layer rejected: %d rows", len(result.rejected))
+        db = result.database()
+        io.write_layers(db, snakemake.output.gpkg, geometry_types={name: "Point" for name in db})
+        io.write_table(result.report, snakemake.output.report)
 
 
 if __name__ == "__main__":

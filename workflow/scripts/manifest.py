@@ -4,16 +4,17 @@ import logging
 
 from risk import io
 from risk.io.manifest import build_manifest
-from risk.runtime import configure_logging
+from risk.runtime import rule_session
 
 logger = logging.getLogger(__name__)
 
 
 def main(snakemake):
-    configure_logging(snakemake.log[0])
-    manifest = build_manifest(dict(snakemake.params.config), snakemake.input.inputs, snakemake.input.outputs)
-    io.write_json(manifest, snakemake.output[0])
-    logger.info("manifest: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))
+    with rule_session(snakemake.log[0], snakemake.params.dask):
+        inp = snakemake.input
+        manifest = build_manifest(dict(snakemake.params.config), inp.inputs, inp.outputs)
+        io.write_json(manifest, snakemake.output[0])
+        logger.info("manifest: %d inputs, %d outputs", len(manifest["inputs"]), len(manifest["outputs"]))
 
 
 if __name__ == "__main__":
