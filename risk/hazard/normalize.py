@@ -16,6 +16,8 @@ and direction used are stored in the result's ``attrs`` so a report or a model c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import xarray as xr
 
@@ -119,3 +121,16 @@ def normalize(arr: xr.DataArray, direction: str = "more", bounds: tuple[float, f
                        name=arr.name)
     out.attrs.update(units="1", norm_lo=lo, norm_hi=hi, norm_direction=direction, norm_transform=transform)
     return out
+
+
+def sample_settings(normalize_cfg: Mapping) -> dict:
+    """``sample_size`` and ``quantiles`` of the config's ``indicators.normalize`` section, as
+    :func:`risk.io.batchwrite.write_rasters` records them and :func:`quantile_bounds` draws them.
+
+    Examples
+    --------
+    >>> sample_settings({"lower_quantile": 0.02, "upper_quantile": 0.98, "sample_size": 1000})
+    {'sample_size': 1000, 'quantiles': (0.02, 0.98)}
+    """
+    return {"sample_size": int(normalize_cfg["sample_size"]),
+            "quantiles": (normalize_cfg["lower_quantile"], normalize_cfg["upper_quantile"])}

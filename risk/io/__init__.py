@@ -15,7 +15,15 @@ readers and writers are re-exported here, so scripts write ``from risk import io
 * :mod:`risk.io.manifest` -- provenance of a run.
 """
 
-from risk.io.files import FIXED_DATE, atomic_path, read_table, write_json, write_table, write_text
+from risk.io.files import (
+    FIXED_DATE,
+    atomic_path,
+    read_table,
+    write_joblib,
+    write_json,
+    write_table,
+    write_text,
+)
 from risk.io.rasters import (
     aoi_mask,
     grid_of,
@@ -24,6 +32,7 @@ from risk.io.rasters import (
     read_population_on_grid,
     read_raster,
     read_raster_on_grid,
+    read_rasters_on_grid,
     read_tags,
     source_cell_area_m2,
     write_raster,
@@ -31,7 +40,8 @@ from risk.io.rasters import (
 from risk.io.vectors import read_aoi, read_vector, write_layers, write_vector
 
 __all__ = [
-    "FIXED_DATE", "aoi_mask", "atomic_path", "grid_of", "read_aoi", "read_decimated", "read_grid", "read_population_on_grid", "read_raster",
-    "read_raster_on_grid", "read_table", "read_tags", "read_vector", "source_cell_area_m2", "write_json", "write_layers", "write_raster",
-    "write_table", "write_text", "write_vector",
+    "aoi_mask", "atomic_path", "FIXED_DATE", "grid_of", "read_aoi", "read_decimated", "read_grid",
+    "read_population_on_grid", "read_raster", "read_raster_on_grid", "read_rasters_on_grid",
+    "read_table", "read_tags", "read_vector", "source_cell_area_m2", "write_joblib", "write_json",
+    "write_layers", "write_raster", "write_table", "write_text", "write_vector",
 ]

@@ -84,3 +84,11 @@ def write_table(df: pd.DataFrame, path, index: bool = False) -> None:
 def read_table(path) -> pd.DataFrame:
     """Read a CSV written by :func:`write_table` (or any UTF-8 CSV)."""
     return pd.read_csv(path, encoding="utf-8-sig")
+
+
+def write_joblib(obj, path) -> None:
+    """Pickle ``obj`` with joblib (compress level 3), atomically: a fitted model and what recomputes it."""
+    import joblib
+
+    with atomic_path(path, ".tmp.joblib") as tmp:
+        joblib.dump(obj, tmp, compress=3)

@@ -277,3 +277,15 @@ def read_tags(path) -> dict[str, str]:
     """The dataset-level GeoTIFF metadata of a raster (method, breaks, units ... as written)."""
     with rasterio.open(path) as src:
         return src.tags()
+
+
+def read_rasters_on_grid(paths, grid: Grid, names=None, resampling: str = "nearest") -> list[xr.DataArray]:
+    """Several rasters read onto ``grid`` (lazily, by blocks), named ``names`` (default: the file stems).
+
+    The models read their feature stacks this way: the indicator rasters are already on the grid.
+    """
+    paths = list(paths)
+    names = list(names) if names is not None else [Path(p).stem for p in paths]
+    if len(names) != len(paths):
+        raise ValueError(f"{len(names)} names for {len(paths)} rasters")
+    return [read_raster_on_grid(p, grid, resampling=resampling, name=n) for p, n in zip(paths, names, strict=True)]

@@ -29,9 +29,8 @@ def main(snakemake):
         zones = {n: io.read_raster_on_grid(z, grid, resampling="nearest", dtype="uint8")
                  for n, z in zip(p.zoned, inp.zones, strict=True)}
         stab, info, rtags, descr = U.zone_stability(metrics, p.risk, layers, zones, tags, p.uncertainty)
-        write_rasters({t: stab[n] for n, t in zip(p.zoned, out.tifs, strict=True)}, grid,
-                      tags={t: rtags[n] for n, t in zip(p.zoned, out.tifs, strict=True)},
-                      descriptions={t: descr[n] for n, t in zip(p.zoned, out.tifs, strict=True)})
+        write_rasters({n: stab[n] for n in p.zoned}, grid, paths=dict(zip(p.zoned, out.tifs, strict=True)),
+                      tags=rtags, descriptions=descr)
         for n, tif, info_path in zip(p.zoned, out.tifs, out.infos, strict=True):
             io.write_json(U.with_mean_stability(
                 info[n], io.read_raster_on_grid(tif, grid, resampling="nearest")), info_path)

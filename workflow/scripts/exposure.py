@@ -23,15 +23,13 @@ def main(snakemake):
             read(inp.built_up_share, grid, "nearest"), [read(f, grid, "nearest") for f in inp.survey_density],
             sigma_m=p.sigma_m)
         paths = {k: getattr(out, k) for k in (*layers, "exposure")}
-        write_rasters({paths[k]: a for k, a in layers.items()}, grid, mask=aoi, sample_size=n, quantiles=q,
-                      tags={paths[k]: t for k, t in tags.items()},
-                      descriptions={paths[k]: d for k, d in descriptions.items()})
+        write_rasters(layers, grid, paths=paths, mask=aoi, sample_size=n, quantiles=q, tags=tags,
+                      descriptions=descriptions)
         index, tags, descriptions = exposure.index_layer(
             {k: read(paths[k], grid, "nearest") for k in layers},
             {k: sample_bounds(paths[k], n, q) for k in layers}, p.weights, p.transforms, q, n)
-        write_rasters({paths[k]: a for k, a in index.items()}, grid, mask=aoi,
-                      tags={paths[k]: t for k, t in tags.items()},
-                      descriptions={paths[k]: d for k, d in descriptions.items()})
+        write_rasters(index, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions)
+
 
 if __name__ == "__main__":
     main(snakemake)  # noqa: F821

@@ -5,7 +5,6 @@ Writes ``models/<hazard>/metrics.json`` (weights, consistency ratio, normalisati
 (:func:`risk.models.index_model.index_model`).
 """
 
-import joblib
 
 from risk import io
 from risk.io.styles import index_qml
@@ -17,16 +16,14 @@ def main(snakemake):
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     grid = io.read_grid(inp.grid)
     with rule_session(snakemake.log[0], p.dask):
-        features = [io.read_raster_on_grid(f, grid, resampling="nearest", name=n)
-                    for f, n in zip(inp.features, p.settings["features"], strict=True)]
+        features = io.read_rasters_on_grid(inp.features, grid, names=p.settings["features"])
         aoi = io.read_raster_on_grid(inp.aoi, grid, resampling="nearest", dtype="uint8")
         hazard, metrics, payload = index_model(features, p.settings, p.normalize, p.sample_size, p.hazard)
         io.write_raster(hazard.where(aoi == 1), out.hazard, grid, tags={"HAZARD": p.hazard, "MODE": "index"},
                         band_description=f"{p.hazard} hazard index 0-1 (index)")
     io.write_text(index_qml(f"{p.hazard} hazard"), out.qml)
     io.write_json(metrics, out.metrics)
-    with io.atomic_path(out.model, ".tmp.joblib") as tmp:
-        joblib.dump(payload, tmp, compress=3)
+    io.write_joblib(payload, out.model)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from risk import io
 from risk.hazard import indicators
+from risk.hazard.normalize import sample_settings
 from risk.io.batchwrite import write_rasters
 from risk.runtime import rule_session
 
@@ -31,11 +32,8 @@ def main(snakemake):
             max_distance_m=p.max_distance_m, vs30=p.vs30)
         aoi = io.read_raster_on_grid(inp.mask, grid, "nearest", dtype="uint8")
         paths = indicators.indicator_paths(layers, Path(snakemake.output[0]).parent.parent, snakemake.output)
-        write_rasters({paths[k]: a for k, a in layers.items()}, grid, mask=aoi,
-                      tags={paths[k]: t for k, t in tags.items()},
-                      descriptions={paths[k]: d for k, d in descriptions.items()},
-                      sample_size=p.normalize["sample_size"],
-                      quantiles=(p.normalize["lower_quantile"], p.normalize["upper_quantile"]))
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+                      **sample_settings(p.normalize))
     logger.info("wrote %d indicator rasters", len(layers))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from risk import io
 from risk.hazard import point_rasters
+from risk.hazard.normalize import sample_settings
 from risk.io.batchwrite import write_rasters
 from risk.io.survey_db import read_survey_points
 from risk.runtime import rule_session
@@ -25,11 +26,8 @@ def main(snakemake):
         layers, tags, descriptions = point_rasters.survey_rasters(pts, grid, sigma_m=p.sigma_m,
                                                                max_distance_m=p.max_distance_m)
         paths = {k: str(out_dir / f"{k}.tif") for k in layers}
-        write_rasters({paths[k]: a for k, a in layers.items()}, grid, mask=aoi,
-                      tags={paths[k]: t for k, t in tags.items()},
-                      descriptions={paths[k]: d for k, d in descriptions.items()},
-                      sample_size=p.normalize["sample_size"],
-                      quantiles=(p.normalize["lower_quantile"], p.normalize["upper_quantile"]))
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+                      **sample_settings(p.normalize))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ With fewer presences than ``min_presences`` the hazard falls back to its index m
 the metrics) rather than fitting noise (:func:`risk.models.susceptibility.fit_hazard`).
 """
 
-import joblib
 
 from risk import io
 from risk.hazard.point_rasters import point_xy
@@ -20,8 +19,7 @@ def main(snakemake):
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     grid = io.read_grid(inp.grid)
     with rule_session(snakemake.log[0], p.dask):
-        features = [io.read_raster_on_grid(f, grid, resampling="nearest", name=n)
-                    for f, n in zip(inp.features, p.settings["features"], strict=True)]
+        features = io.read_rasters_on_grid(inp.features, grid, names=p.settings["features"])
         aoi = io.read_raster_on_grid(inp.aoi, grid, resampling="nearest", dtype="uint8")
         xs, ys = point_xy(io.read_vector(inp.presence, layer=p.presence_layer, crs=grid.crs), drop_empty=True)
         hazard, metrics, payload, samples = fit_hazard(
@@ -34,8 +32,7 @@ def main(snakemake):
     io.write_text(index_qml(f"{p.hazard} hazard"), out.qml)
     io.write_json(metrics, out.metrics)
     io.write_table(samples, out.samples)
-    with io.atomic_path(out.model, ".tmp.joblib") as tmp:
-        joblib.dump(payload, tmp, compress=3)
+    io.write_joblib(payload, out.model)
 
 
 if __name__ == "__main__":

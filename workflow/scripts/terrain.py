@@ -11,6 +11,7 @@ from pathlib import Path
 
 from risk import io
 from risk.hazard import terrain
+from risk.hazard.normalize import sample_settings
 from risk.io.batchwrite import write_rasters
 from risk.runtime import rule_session
 
@@ -29,11 +30,8 @@ def main(snakemake):
         layers, tags, descriptions = terrain.build(
             dem, source=Path(inp.dem).name, relief_radius_m=p.relief_radius_m, flow_tile=p.flow_tile,
             flow_halo=p.flow_halo, twi_min_tan=p.twi_min_tan)
-        write_rasters({paths[k]: a for k, a in layers.items()}, grid, mask=aoi,
-                      tags={paths[k]: t for k, t in tags.items()},
-                      descriptions={paths[k]: d for k, d in descriptions.items()},
-                      sample_size=p.normalize["sample_size"],
-                      quantiles=(p.normalize["lower_quantile"], p.normalize["upper_quantile"]))
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+                      **sample_settings(p.normalize))
     logger.info("wrote %d terrain layers", len(layers))
 
 
