@@ -151,6 +151,9 @@ def _parsed_cells(values, header: str, parse, rows):
     for i, v in enumerate(values):
         try:
             x = parse(v)
+        except P.OutOfRangeError as e:
+            rows.add(i, "invalid_coordinates", f"{header}: {e}")
+            continue
         except ValueError as e:
             rows.add(i, "missing_coordinates", f"{header}: {e}")
             continue
@@ -301,6 +304,9 @@ def _field_values(raw: RawSource, plan: SourcePlan, rows: _Rows) -> dict[str, li
                 continue
             try:
                 x = _parse_value(f, v, unit)
+            except P.OutOfRangeError as e:
+                rows.add(i, "out_of_range", f"{header}: {e}")
+                x = None
             except ValueError as e:
                 rows.add(i, "unreadable", f"{header}: {e}")
                 x = None

@@ -23,6 +23,14 @@ BLANKS = frozenset({"", "-", "--", "—", "——", "/", "\\", "无", "空", "�
                     "nan", "none", "null", "nil", "#n/a", "#value!", "?", "？"})
 """Cell texts that mean "nothing recorded" (compared after NFKC, lower case, no spaces)."""
 
+MAX_WHOLE = 2**53
+"""Largest whole number a survey field may hold (exact in float64, fits int64 and GeoPackage integers)."""
+
+
+class OutOfRangeError(ValueError):
+    """A value that reads as a number but no real one: infinite (``1e400``) or too large to store."""
+
+
 _APPROX = re.compile(r"^(约|大约|大概|约为|~|≈|±)")
 _NUMBER = re.compile(r"^(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)(?P<unit>.*)$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -74,7 +82,7 @@ def parse_number(value) -> tuple[float, str] | None:
     if isinstance(value, int | float | np.integer | np.floating):
         x = float(value)
         if not math.isfinite(x):
-            raise ValueError(f"{value!r} is not a finite number")
+            raise OutOfRangeError(f"{value!r} is not a finite number")
         return x, ""
     text = re.sub(r"\s+", "", fold(value)).lower()
     text = _APPROX.sub("", text)
@@ -84,7 +92,10 @@ def parse_number(value) -> tuple[float, str] | None:
     m = _NUMBER.match(text)
     if not m or re.match(r"^[\d.,~\-~～至到]", m.group("unit")):
         raise ValueError(f"{str(value).strip()!r} is not a number")
-    return float(m.group("num")), m.group("unit").rstrip(".。")
+    x = float(m.group("num"))
+    if not math.isfinite(x):
+        raise OutOfRangeError(f"{str(value).strip()!r} is beyond any real number (it reads as infinite)")
+    return x, m.group("unit").rstrip(".。")
 
 
 def parse_quantity(value, unit: str | None, header_unit: str = "") -> float | None:
@@ -109,6 +120,8 @@ def parse_quantity(value, unit: str | None, header_unit: str = "") -> float | No
         factor = unit_factor(header_unit, unit) if header_unit else 1.0
         if factor is None:
             factor = 1.0  # an unknown unit in the header is a label, not a conversion
+    if not math.isfinite(x * factor):
+        raise OutOfRangeError(f"{str(value).strip()!r} is beyond any real number in {unit}")
     return x * factor
 
 
@@ -256,7 +269,7 @@ def parse_coordinate(value) -> float | None:
     if isinstance(value, int | float | np.integer | np.floating):
         x = float(value)
         if not math.isfinite(x):
-            raise ValueError(f"{value!r} is not a finite number")
+            raise OutOfRangeError(f"{value!r} is not a finite number")
         return x
     text = re.sub(r"\s+", "", fold(value)).lower()
     sign = 1
@@ -270,6 +283,8 @@ def parse_coordinate(value) -> float | None:
         text, sign = text[1:], -sign
     try:
         parsed = parse_number(text)
+    except OutOfRangeError:
+        raise
     except ValueError:
         parsed = None
     if parsed is not None and parsed[1] in ("", "°", "度"):
@@ -320,6 +335,8 @@ def parse_int(value, unit: str | None = None, header_unit: str = "") -> int | No
     x = parse_quantity(value, unit, header_unit)
     if x is None:
         return None
+    if abs(x) > MAX_WHOLE:
+        raise OutOfRangeError(f"{str(value).strip()!r} is too large for a whole number (at most {MAX_WHOLE:.3g})")
     if abs(x - round(x)) > 1e-9:
         raise ValueError(f"{str(value).strip()!r} is not a whole number")
     return int(round(x))

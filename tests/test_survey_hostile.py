@@ -1,0 +1,59 @@
+"""Hostile numbers in survey files: each is rejected on its own row with a reason, none crashes, none is lost.
+
+Inputs a census export really carries (an Excel overflow, a mistyped exponent, a pasted huge id) must end in the
+``rejected`` layer with the file and the row, never as an infinite or empty point in the database.
+"""
+
+import math
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from risk.survey import check_sources, ingest
+from risk.survey import parse as P
+
+AOI = gpd.GeoDataFrame(geometry=[box(119.10, 40.93, 119.37, 41.08)], crs="EPSG:4326")
+HEAD = "编号,名称,乡镇（街道）,经度,纬度,最大积水深度（m）,影响人口（人）\n"
+GOOD = "W0,好,城关街道,119.20,41.00,0.5,10\n"
+
+# (the bad row, the reason it must get): numbers that overflow, are infinite, or too large to store
+CASES = [
+    ("W1,a,城关街道,1e400,41.00,0.5,10", "invalid_coordinates"),
+    ("W1,a,城关街道,119.20,1e400,0.5,10", "invalid_coordinates"),
+    ("W1,a,城关街道,-1e400,41.00,0.5,10", "invalid_coordinates"),
+    ("W1,a,城关街道,119.20,41.00,1e309,10", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,-1e309,10", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,1e308km,10", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,1e309", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,1e20", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,99999999999999999999", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,inf", "unreadable"),
+    ("W1,a,城关街道,119.20,41.00,60,10", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,-5", "out_of_range"),
+]
+
+
+@pytest.mark.parametrize("row, reason", CASES, ids=[c[0].split(",", 3)[3] for c in CASES])
+def test_a_hostile_number_is_rejected_on_its_row(tmp_path, row, reason):
+    (tmp_path / "w.csv").write_text(HEAD + GOOD + row + "\n", encoding="utf-8")
+    r = ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
+    accepted = r.layers["waterlogging"]
+    assert list(accepted["id"]) == ["W0"]
+    assert all(math.isfinite(v) for v in accepted.geometry.x) and not accepted.geometry.is_empty.any()
+    rej = r.rejected.set_index("source_row")
+    assert list(rej.index) == [3] and rej.loc[3, "reason"] == reason, rej.loc[3, "message"]
+    assert rej.loc[3, "source_file"].endswith("w.csv")
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e400", "1E999", "１e400"])
+def test_parsers_raise_out_of_range_for_infinite_text(text):
+    for parse in (P.parse_number, P.parse_coordinate, P.parse_int):
+        with pytest.raises(P.OutOfRangeError):
+            parse(text)
+
+
+def test_whole_numbers_beyond_2_53_are_out_of_range_and_below_are_kept():
+    assert P.parse_int(str(2**53)) == 2**53
+    with pytest.raises(P.OutOfRangeError, match="too large"):
+        P.parse_int(str(2**53 * 4))
