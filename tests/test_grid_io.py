@@ -111,3 +111,19 @@ def test_aoi_mask_matches_polygon_area(small_grid):
     m = io.aoi_mask(aoi, small_grid).compute().values
     assert m.sum() * small_grid.cell_area == pytest.approx(poly.area, rel=0.05)
     np.testing.assert_array_equal(m, io.aoi_mask(aoi, small_grid, dask_=False).values)
+
+
+def test_tables_made_for_excel_carry_no_live_formula(tmp_path):
+    import pandas as pd
+
+    from risk import io
+
+    names = ["=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1:A9)", "+cmd|' /C calc'!A0", "-2+3+cmd|x", "\t=1", "塔吊",
+             "-0.04;0.15", None]
+    df = pd.DataFrame({"name": names, "value": [1.5, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]})
+    io.write_table(df, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert all(v.startswith("'") for v in back["name"][:5])
+    assert back["name"][5] == "塔吊" and back["name"][6] == "-0.04;0.15"
+    assert back["value"].tolist() == df["value"].tolist()
+    assert df["name"][0].startswith("=")  # the caller's frame is not changed

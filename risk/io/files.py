@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,9 +75,42 @@ def write_text(text: str, path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+_FORMULA_START = re.compile(r"^[=@\t\r]|^[+-].*[A-Za-z|(!]", re.S)
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, made inert with a leading ``'`` (OWASP CSV injection).
+
+    A survey name such as ``=HYPERLINK(...)``, ``@SUM(...)`` or ``+cmd|' /C calc'!A0`` reaches the tables people open in
+    Excel verbatim. Cells starting with ``=``, ``@``, a tab or a carriage return are prefixed with ``'``; cells starting
+    with ``+`` or ``-`` only when a letter, ``|``, ``(`` or ``!`` follows, so that signed numbers and number lists
+    (``-0.04;0.15``) stay as they are. Numeric columns are untouched.
+
+    Examples
+    --------
+    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "-0.5;0.2", "+cmd|x", "ok"]}))["a"].tolist()
+    ["'=1+1", '-0.5;0.2', "'+cmd|x", 'ok']
+    """
+    out = df
+    for col in df.columns:
+        values = df[col]
+        if values.dtype.kind not in "OSU" and str(values.dtype) != "string":
+            continue
+        risky = values.map(lambda v: isinstance(v, str) and bool(_FORMULA_START.match(v)))
+        if risky.any():
+            if out is df:
+                out = df.copy()
+            out[col] = [("'" + v) if r else v for v, r in zip(values, risky, strict=True)]
+    return out
+
+
 def write_table(df: pd.DataFrame, path, index: bool = False) -> None:
-    """Write a CSV with a UTF-8 BOM, so that Excel on a Chinese Windows shows the headers right."""
+    """Write a CSV with a UTF-8 BOM, so that Excel on a Chinese Windows shows the headers right.
+
+    Text that a spreadsheet would run as a formula is neutralised first (:func:`neutralise_formulas`).
+    """
     path = Path(path)
+    df = neutralise_formulas(df)
     with atomic_path(path, _tmp_suffix(path)) as tmp:
         df.to_csv(tmp, index=index, encoding="utf-8-sig", lineterminator="\n")
 
