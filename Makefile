@@ -28,6 +28,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 RESULTS = $(shell $(BIN)/python -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('results_dir', 'results'))" $(CONFIG) 2>/dev/null || echo results)
 
 run: setup
+	@$(BIN)/python -m risk.config $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --profile profiles/local
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
 
@@ -35,6 +36,7 @@ report: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
 
 dry-run: setup
+	@$(BIN)/python -m risk.config $(CONFIG)
 	$(BIN)/snakemake -n --cores $(CORES) --configfile $(CONFIG) --profile profiles/local
 
 test: setup

@@ -1,14 +1,27 @@
 # risk: natural-hazard risk survey and assessment, one DAG from survey files to zoning maps.
 # Run `make run` (see README) or `snakemake --cores 2 --profile profiles/local [--configfile my.yaml]`.
-from risk.config import validate_config
+import os
+
+from risk.config import check_config_file, validate_config
+from risk.runtime import clear_stale_lock
 
 
-if not config:
+# A config given with --configfile is checked as a file first (safe YAML, not empty, no templating), so that
+# an empty or mistyped file stops here instead of falling back to the demo config.
+for _path in workflow.overwrite_configfiles or ():
+    check_config_file(_path)
+
+
+if not config and not workflow.overwrite_configfiles:
 
     configfile: "configs/config.yaml"
 
 
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+
+# A run killed with SIGKILL leaves Snakemake's lock behind; clear it when no Snakemake works here any more, so
+# the rerun the README prescribes resumes without a manual `--unlock` (--rerun-incomplete redoes cut jobs).
+clear_stale_lock(os.getcwd())
 
 
 # One software environment for every rule (used with --use-conda; `make setup` builds the same as .venv).

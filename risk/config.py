@@ -25,6 +25,41 @@ def load_yaml(path) -> dict:
         return yaml.safe_load(fh) or {}
 
 
+def check_config_file(path) -> dict:
+    """Read a run's config file safely, refusing what would run code or silently do something else.
+
+    * YAML is read with ``safe_load`` (no Python objects);
+    * a file that asks for templating (``__use_yte__``, which Snakemake would evaluate as Python) is refused:
+      a config holds settings, not code;
+    * an empty file, or one that is not a mapping of keys, is an error rather than a silent fall-back to the demo.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the line (YAML syntax errors) or what is wrong.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+    if data is None or data == {}:
+        raise ConfigError(f"{path}: the config is empty; it needs at least `aoi` and `survey.sources` "
+                          "(see configs/config.yaml)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config is a mapping of keys (aoi: ..., survey: ...), "
+                          f"not a {type(data).__name__}")
+    if "__use_yte__" in data or "__use_yte__" in text:
+        raise ConfigError(f"{path}: templating (__use_yte__) is switched off: a config holds settings, not code; "
+                          "write the values out")
+    return data
+
+
 def _with_defaults(validator_class):
     validate_props = validator_class.VALIDATORS["properties"]
 
@@ -137,3 +172,26 @@ def load_config(path, schema_path) -> dict:
     if not path.exists():
         raise ConfigError(f"config file not found: {path}")
     return validate_config(load_yaml(path), schema_path)
+
+
+def main(argv=None) -> int:
+    """``python -m risk.config CONFIG``: check a config file and its schema before Snakemake reads it.
+
+    Snakemake evaluates a config's templating and stops on YAML errors without a line number; the Makefile
+    runs this first so that those stop with one clear line.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    try:
+        for path in args:
+            validate_config(check_config_file(path), schema)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -139,3 +139,54 @@ def rule_session(log_path: str | None = None, dask_settings: dict | None = None)
     configure_logging(log_path)
     with dask_session(**(dask_settings or {})) as client:
         yield client
+
+
+def snakemake_running_in(workdir) -> list[int]:
+    """Process ids of Snakemake runs whose working directory is ``workdir`` (other than this process)."""
+    import psutil
+
+    workdir = os.path.realpath(workdir)
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if proc.pid == os.getpid() or "snakemake" not in cmd or "risk.runtime" in cmd:
+                continue
+            if os.path.realpath(proc.cwd()) == workdir:
+                found.append(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def clear_stale_lock(workdir=".") -> bool:
+    """Remove Snakemake's directory lock when no Snakemake run holds it any more (a killed run leaves it).
+
+    A run killed with SIGKILL cannot release ``.snakemake/locks``; the next run then stops with a
+    ``LockException`` until someone runs ``snakemake --unlock``. This does that step safely: only when no
+    Snakemake process works in ``workdir``. Snakemake's own ``--rerun-incomplete`` (in the profiles) then
+    redoes the jobs the killed run left unfinished, and atomic writes mean no half-written output survives.
+
+    Returns
+    -------
+    bool
+        True when a stale lock was removed.
+    """
+    locks = os.path.join(workdir, ".snakemake", "locks")
+    if not os.path.isdir(locks) or not os.listdir(locks):
+        return False
+    if snakemake_running_in(workdir):
+        return False
+    for name in os.listdir(locks):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(locks, name))
+    logging.getLogger("risk").warning("removed the lock a killed Snakemake run left in %s", locks)
+    return True
+
+
+if __name__ == "__main__":  # python -m risk.runtime unlock-stale [DIR]
+    if sys.argv[1:2] == ["unlock-stale"]:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        clear_stale_lock(sys.argv[2] if len(sys.argv) > 2 else ".")
+    else:
+        sys.exit("usage: python -m risk.runtime unlock-stale [DIR]")
