@@ -1,6 +1,7 @@
 """Config validation: defaults filled, and errors that name the key."""
 
 import copy
+import re
 
 import pytest
 
@@ -97,3 +98,25 @@ def test_a_moved_indicators_key_names_where_it_went(key, moved_to):
 
     errors = moved_key_errors({"indicators": {key: {}}})
     assert len(errors) == 1 and errors[0].startswith(f"indicators.{key}: moved to") and moved_to in errors[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the config is empty"),
+    ("{}\n", "the config is empty"),
+    ("- a\n- b\n", "a mapping of keys"),
+    ("__use_yte__: true\naoi: x\n", "templating (__use_yte__) is switched off"),
+    ("aoi: [a\nsurvey: 1\n", "not valid YAML (line 2"),
+])
+def test_a_config_file_that_would_mislead_stops_with_the_reason(tmp_path, text, message):
+    from risk.config import ConfigError, check_config_file
+
+    path = tmp_path / "my.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_config_file(path)
+
+
+def test_the_shipped_configs_pass_the_file_check():
+    from risk.config import main
+
+    assert main([str(ROOT / "configs" / "config.yaml"), str(ROOT / "configs" / "test.yaml")]) == 0
