@@ -57,3 +57,19 @@ def test_whole_numbers_beyond_2_53_are_out_of_range_and_below_are_kept():
     assert P.parse_int(str(2**53)) == 2**53
     with pytest.raises(P.OutOfRangeError, match="too large"):
         P.parse_int(str(2**53 * 4))
+
+
+def test_a_formatted_cell_far_below_the_data_does_not_make_a_million_rows(tmp_path):
+    import openpyxl
+    from openpyxl.styles import PatternFill
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["编号", "经度", "纬度", "最大积水深度（m）"])
+    for i in range(10):
+        ws.append([f"W{i}", 119.2 + i / 1000, 41.0, 0.5])
+    ws.cell(row=1_048_576, column=200).fill = PatternFill("solid", fgColor="FFFF00")  # one coloured cell, no value
+    wb.save(tmp_path / "w.xlsx")
+    r = ingest(check_sources([{"path": "w.xlsx", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
+    assert len(r.layers["waterlogging"]) == 10 and len(r.rejected) == 0
+    assert int(r.report["rows_read"].iloc[0]) == 10
