@@ -73,3 +73,14 @@ def test_a_formatted_cell_far_below_the_data_does_not_make_a_million_rows(tmp_pa
     r = ingest(check_sources([{"path": "w.xlsx", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
     assert len(r.layers["waterlogging"]) == 10 and len(r.rejected) == 0
     assert int(r.report["rows_read"].iloc[0]) == 10
+
+
+def test_a_huge_cell_rejects_its_row_not_the_file(tmp_path):
+    blob = "x" * 2_000_000
+    (tmp_path / "w.csv").write_text(HEAD + GOOD + f"W1,{blob},城关街道,119.21,41.00,0.5,10\n"
+                                    + "W2,好,城关街道,119.22,41.00,0.5,10\n", encoding="utf-8")
+    r = ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
+    assert sorted(r.layers["waterlogging"]["id"]) == ["W0", "W2"]
+    rej = r.rejected.set_index("source_row")
+    assert list(rej.index) == [3] and rej.loc[3, "reason"] == "out_of_range"
+    assert "2,000,000 characters" in rej.loc[3, "message"]

@@ -23,6 +23,9 @@ BLANKS = frozenset({"", "-", "--", "—", "——", "/", "\\", "无", "空", "�
                     "nan", "none", "null", "nil", "#n/a", "#value!", "?", "？"})
 """Cell texts that mean "nothing recorded" (compared after NFKC, lower case, no spaces)."""
 
+MAX_TEXT = 10_000
+"""Longest text a survey cell may hold (characters): a name or a note, not a pasted document."""
+
 MAX_WHOLE = 2**53
 """Largest whole number a survey field may hold (exact in float64, fits int64 and GeoPackage integers)."""
 
@@ -321,7 +324,10 @@ def parse_text(value) -> str | None:
         return str(int(value))
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.isoformat()
-    return re.sub(r"\s+", " ", str(value).replace("\u3000", " ")).strip()
+    text = str(value)
+    if len(text) > MAX_TEXT:
+        raise OutOfRangeError(f"a cell of {len(text):,} characters (at most {MAX_TEXT:,}: a name or a note)")
+    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
 
 
 def parse_id(value) -> str | None:

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 import logging
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -363,11 +364,15 @@ def _read_delimited(path: Path, spec: SourceSpec) -> RawSource:
         raise SurveyInputError(f"{label}: is binary, not CSV text; expected a CSV saved from Excel or WPS")
     text, enc = decode_text(data, spec.encoding, label)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    # The whole file is in memory already: let a cell be as long as the file (csv's default stops at 128 KiB and
+    # would reject the whole file for one pasted blob); over-long text is then rejected on its own row.
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(data) + 1, sys.maxsize)))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text, newline=""),
-                                                               delimiter=delimiter), start=1)]
+        records = [(i, row) for i, row in enumerate(reader, start=1)]
     except csv.Error as e:
-        raise SurveyInputError(f"{label}: is not readable as CSV ({e}); expected comma-separated text") from None
+        raise SurveyInputError(f"{label}: is not readable as CSV at line {reader.line_num} ({e}); expected "
+                               "comma-separated text") from None
     header_at, _ = _pick_header(records, spec)
     if header_at is None:
         raise SurveyInputError(f"{label}: has no rows; expected a header row and one row per point")
