@@ -84,3 +84,12 @@ def test_a_huge_cell_rejects_its_row_not_the_file(tmp_path):
     rej = r.rejected.set_index("source_row")
     assert list(rej.index) == [3] and rej.loc[3, "reason"] == "out_of_range"
     assert "2,000,000 characters" in rej.loc[3, "message"]
+
+
+def test_comma_decimal_coordinates_are_named_as_such(tmp_path):
+    from risk.survey import SurveyInputError
+
+    text = HEAD + '"W0",a,城关街道,"119,250","41,003",0.5,10\n"W1",b,城关街道,"119,251","41,004",0.5,10\n'
+    (tmp_path / "w.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(SurveyInputError, match="comma as the decimal mark"):
+        ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)

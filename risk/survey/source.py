@@ -25,7 +25,7 @@ from pyproj.exceptions import CRSError
 
 from risk import CATEGORIES
 from risk.survey import fields as F
-from risk.survey.parse import parse_coordinate
+from risk.survey.parse import fold, parse_coordinate
 
 COORD_MODES = ("auto", "wgs84", "cgcs2000", "gcj02", "bd09")
 """Named coordinate modes; ``EPSG:NNNN`` is accepted too. ``bd09`` (Baidu maps) goes beyond the contract."""
@@ -294,6 +294,19 @@ def _sample_values(raw: RawSource, header: str, n: int = 500) -> np.ndarray:
     return np.asarray(vals, dtype="float64")
 
 
+def _comma_decimals(raw: RawSource, headers, n: int = 500) -> bool:
+    """True when every written coordinate is ``ddd,ddd`` with one comma and no dot, and reading the comma as a
+    decimal mark gives degrees (|lon| <= 180, |lat| <= 90): comma decimals, not thousands of metres."""
+    limits = (180.0, 90.0) if len(headers) == 2 else (180.0,)
+    for h, limit in zip(headers, limits, strict=False):
+        texts = [fold(v) for v in raw.frame[h].iloc[:n] if isinstance(v, str) and v.strip()]
+        if not texts or not all(re.fullmatch(r"[+-]?\d{1,3},\d+", t) for t in texts):
+            return False
+        if not all(abs(float(t.replace(",", "."))) <= limit for t in texts):
+            return False
+    return True
+
+
 def _check_coordinate_kind(raw, spec, coord_headers, coord_mode, projected, mode, label) -> None:
     if coord_mode == "pair":
         return
@@ -305,6 +318,10 @@ def _check_coordinate_kind(raw, spec, coord_headers, coord_mode, projected, mode
     if projected and np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90):
         raise SurveyInputError(f"{spec.label}: coords is {label} (projected, metres) but {cols} hold degrees: "
                                "expected coords: wgs84, cgcs2000 or gcj02 for lon/lat")
+    if not projected and np.all(np.abs(values) > 360) and _comma_decimals(raw, coord_headers):
+        raise SurveyInputError(f"{spec.label}: {cols} use a comma as the decimal mark (e.g. 119,250 for 119.250°), "
+                               "which reads as thousands: expected a dot as the decimal mark (119.250); re-export "
+                               "the file with a dot, or replace ',' by '.' in these columns")
     if not projected and np.all(np.abs(values) > 360):
         hint = "set coords: EPSG:NNNN (e.g. EPSG:4549 for CGCS2000 / 3-degree GK CM 120E)"
         raise SurveyInputError(f"{spec.label}: {cols} hold projected metres, not lon/lat degrees "
