@@ -93,3 +93,22 @@ def test_comma_decimal_coordinates_are_named_as_such(tmp_path):
     (tmp_path / "w.csv").write_text(text, encoding="utf-8")
     with pytest.raises(SurveyInputError, match="comma as the decimal mark"):
         ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
+
+
+def test_a_gbk_line_in_a_utf8_file_is_decoded_on_its_own_and_reported(tmp_path):
+    data = (HEAD + GOOD).encode("utf-8") + "W1,南门桥下,城关街道,119.21,41.00,0.5,10\n".encode("gbk") \
+        + "W2,北大街,城关街道,119.22,41.00,0.5,10\n".encode("utf-8")
+    (tmp_path / "w.csv").write_bytes(data)
+    r = ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
+    assert list(r.layers["waterlogging"]["name"]) == ["好", "南门桥下", "北大街"]
+    assert "GB18030 on line(s) 3" in r.report["read_as"].iloc[0]
+
+
+@pytest.mark.parametrize("word", ["路水", "水源", "源施园"])
+def test_gbk_bytes_that_happen_to_be_valid_utf8_are_read_as_gbk(word):
+    from risk.survey.readers import detect_encoding
+
+    data = f"id,name\nW1,{word}\n".encode("gbk")
+    data.decode("utf-8")  # the trap: these bytes are valid UTF-8 too (they read as '·ˮ', 'ˮԴ', ...)
+    assert detect_encoding(data) == "gb18030"
+    assert detect_encoding(f"id,name\nW1,{word}\n".encode("utf-8")) == "utf-8"

@@ -37,6 +37,8 @@ from risk.survey.source import (
     source_spec,
 )
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["SurveyInputError", "check_sources", "decode_text", "detect_encoding", "read_source"]
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,11 @@ _GBK_FAMILY = {"gbk", "gb2312", "cp936", "ms936", "euc_cn", "hz"}
 
 # -- text encodings ---------------------------------------------------------------------------------
 def detect_encoding(data: bytes) -> str:
-    """Tell UTF-8 with BOM, UTF-16 with BOM, UTF-8 and GB18030 (a superset of GBK/GB2312) apart.
+    """Tell UTF-8 with BOM, UTF-16 with BOM, UTF-8 and GB18030 (a superset of GBK/GB2312) apart, with evidence.
 
-    Returns the Python codec name (``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``).
+    Returns the Python codec name (``utf-8-sig``, ``utf-16``, ``utf-8`` or ``gb18030``). Bytes that are valid
+    UTF-8 are UTF-8 unless they read as far more plausible Chinese in GB18030 (short GBK text can happen to be
+    valid UTF-8, and then decodes to rare letters instead of common characters: :func:`_plausibility`).
 
     Raises
     ------
@@ -68,12 +72,53 @@ def detect_encoding(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     try:
-        data.decode("utf-8")
-        return "utf-8"
+        as_utf8 = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    data.decode("gb18030")  # raises when it is not GB18030 either
-    return "gb18030"
+        data.decode("gb18030")  # raises when it is not GB18030 either
+        return "gb18030"
+    try:
+        as_gb = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "utf-8"
+    if _plausibility(as_gb) > _plausibility(as_utf8) + 0.5:
+        return "gb18030"
+    return "utf-8"
+
+
+def _plausibility(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that are common CJK characters or CJK/full-width punctuation."""
+    wide = [c for c in text if ord(c) > 127]
+    if not wide:
+        return 1.0
+    common = sum(0x4E00 <= ord(c) <= 0x9FFF or 0x3000 <= ord(c) <= 0x303F or 0xFF00 <= ord(c) <= 0xFFEF
+                 for c in wide)
+    return common / len(wide)
+
+
+def decode_mixed(data: bytes) -> tuple[str, list[int]] | None:
+    """Text of a file that is UTF-8 except for some lines in GB18030 (a GBK cell pasted into a UTF-8 file).
+
+    Returns ``(text, GB18030 line numbers)`` when some lines are UTF-8 with Chinese text (evidence that the file
+    is UTF-8) and the others decode as GB18030; None otherwise. Each line is decoded on its own, so neither part
+    turns into mojibake.
+    """
+    lines = data.split(b"\n")
+    utf8_wide = False
+    out, gb_lines = [], []
+    for i, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+            utf8_wide = utf8_wide or any(ord(c) > 127 for c in text)
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                return None
+            gb_lines.append(i)
+        out.append(text)
+    if not gb_lines or not utf8_wide:
+        return None
+    return "\n".join(out), gb_lines
 
 
 def _codec(encoding: str) -> str:
@@ -94,6 +139,13 @@ def decode_text(data: bytes, encoding: str, label: str) -> tuple[str, str]:
     bytes do not decode, with a hint at the encoding they do decode as.
     """
     if encoding == "auto":
+        mixed = decode_mixed(data) if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+        if mixed is not None:
+            text, gb_lines = mixed
+            shown = ", ".join(map(str, gb_lines[:10])) + (" ..." if len(gb_lines) > 10 else "")
+            logger.warning("%s: UTF-8 with %d line(s) in GB18030/GBK (line %s): each line decoded in its own "
+                           "encoding", label, len(gb_lines), shown)
+            return text.lstrip("\ufeff"), f"utf-8 with GB18030 on line(s) {shown}"
         try:
             enc = detect_encoding(data)
         except UnicodeDecodeError as e:
