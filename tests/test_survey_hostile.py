@@ -97,7 +97,7 @@ def test_comma_decimal_coordinates_are_named_as_such(tmp_path):
 
 def test_a_gbk_line_in_a_utf8_file_is_decoded_on_its_own_and_reported(tmp_path):
     data = (HEAD + GOOD).encode("utf-8") + "W1,南门桥下,城关街道,119.21,41.00,0.5,10\n".encode("gbk") \
-        + "W2,北大街,城关街道,119.22,41.00,0.5,10\n".encode("utf-8")
+        + "W2,北大街,城关街道,119.22,41.00,0.5,10\n".encode()
     (tmp_path / "w.csv").write_bytes(data)
     r = ingest(check_sources([{"path": "w.csv", "category": "waterlogging"}], tmp_path), AOI, "EPSG:4549", 500)
     assert list(r.layers["waterlogging"]["name"]) == ["好", "南门桥下", "北大街"]
@@ -111,4 +111,4 @@ def test_gbk_bytes_that_happen_to_be_valid_utf8_are_read_as_gbk(word):
     data = f"id,name\nW1,{word}\n".encode("gbk")
     data.decode("utf-8")  # the trap: these bytes are valid UTF-8 too (they read as '·ˮ', 'ˮԴ', ...)
     assert detect_encoding(data) == "gb18030"
-    assert detect_encoding(f"id,name\nW1,{word}\n".encode("utf-8")) == "utf-8"
+    assert detect_encoding(f"id,name\nW1,{word}\n".encode()) == "utf-8"
