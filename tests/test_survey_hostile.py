@@ -112,3 +112,17 @@ def test_gbk_bytes_that_happen_to_be_valid_utf8_are_read_as_gbk(word):
     data.decode("utf-8")  # the trap: these bytes are valid UTF-8 too (they read as '·ˮ', 'ˮԴ', ...)
     assert detect_encoding(data) == "gb18030"
     assert detect_encoding(f"id,name\nW1,{word}\n".encode()) == "utf-8"
+
+
+def test_lines_and_polygons_in_a_point_survey_are_named_in_the_report(tmp_path):
+    from shapely.geometry import LineString, Point, Polygon
+
+    gdf = gpd.GeoDataFrame({"编号": ["P1", "P2", "P3"], "名称": ["a", "b", "c"]},
+                           geometry=[Point(119.20, 41.0), LineString([(119.21, 41.0), (119.22, 41.01)]),
+                                     Polygon([(119.23, 41.0), (119.24, 41.0), (119.24, 41.01)])], crs="EPSG:4326")
+    gdf.to_file(tmp_path / "p.gpkg", driver="GPKG")
+    r = ingest(check_sources([{"path": "p.gpkg", "category": "power"}], tmp_path), AOI, "EPSG:4549", 500)
+    assert len(r.layers["power"]) == 3
+    note = r.report["coordinates"].iloc[0]
+    assert "1 linestring, 1 polygon taken at their representative point" in note
+    assert r.layers["power"]["source_geometry"].notna().sum() == 2

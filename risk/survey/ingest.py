@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -483,7 +484,7 @@ def ingest(sources: Sequence[RawSource], aoi, crs: str, tolerance_m: float = 500
                 counts[reasons[i]] += 1
             rep = {"file": raw.label, "category": category, "rows_read": len(table), "accepted": int(keep.sum()),
                    "rejected": len(rej_idx), **counts, "blank_rows": raw.blank_rows, "read_as": raw.read_as,
-                   "coordinates": _describe_coordinates(plan)}
+                   "coordinates": _describe_coordinates(plan, shapes)}
             if rep["rows_read"] != rep["accepted"] + rep["rejected"]:  # every row in exactly one place
                 raise AssertionError(f"{raw.label}: {rep['rows_read']} rows read but {rep['accepted']} accepted "
                                      f"+ {rep['rejected']} rejected")
@@ -501,10 +502,14 @@ def ingest(sources: Sequence[RawSource], aoi, crs: str, tolerance_m: float = 500
     return IngestResult(layers, rejected, report)
 
 
-def _describe_coordinates(plan: SourcePlan) -> str:
+def _describe_coordinates(plan: SourcePlan, shapes=()) -> str:
     where = "geometry" if plan.coord_mode == "geometry" else " / ".join(plan.coord_headers)
-    how = f"{where} in {plan.crs_label}"
-    return how + (" converted to WGS84" if plan.offset else "")
+    how = f"{where} in {plan.crs_label}" + (" converted to WGS84" if plan.offset else "")
+    kinds = Counter(wkt.split(" ", 1)[0].split("(", 1)[0].title() for wkt in shapes if wkt is not None)
+    if kinds:  # survey points drawn as lines or areas: say so, the shape stays in `source_geometry`
+        drawn = ", ".join(f"{n} {k.lower()}{'s' if n > 1 else ''}" for k, n in sorted(kinds.items()))
+        how += f"; {drawn} taken at their representative point (shape kept in source_geometry)"
+    return how
 
 
 def _layer(category: str, parts: list[tuple[pd.DataFrame, pd.DataFrame]], crs: CRS) -> gpd.GeoDataFrame:
