@@ -122,6 +122,8 @@ def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_wor
         raise ValueError(f"resources.dask_scheduler: {scheduler!r} is not threads, synchronous, local or a "
                          "scheduler address such as tcp://host:8786 (set it in the profile)")
     with Client(scheduler) as client:
+        n = len(client.scheduler_info().get("workers", {}))
+        logging.getLogger("risk").info("Dask: scheduler %s with %d worker(s)", scheduler, n)
         yield client
 
 
