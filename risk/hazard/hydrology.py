@@ -1003,3 +1003,53 @@ def route_tiled(dem, tile):
         r0, r1, c0, c1 = sol.tiling.bounds(ij)
         out[:, r0:r1, c0:c1] = sol.route(ij, read(ij))
     return out
+
+
+def receivers(dem):
+    """D8 receiver of every cell of an in-memory DEM (flat index, -1 for outlets and no data).
+
+    The flow directions that :func:`route_tiled` accumulates, whatever its tile; for comparisons
+    with other implementations (the tests hand them to pyflwdir).
+    """
+    dem = np.asarray(dem, dtype=np.float32)
+    sol = solve(lambda ij: dem, dem.shape, max(dem.shape))
+    zw = sol.window((0, 0), dem)
+    _, rec, _, _ = sol._directions((0, 0), sol._filled((0, 0), zw), zw)
+    return np.where(np.isfinite(dem.ravel()), rec, -1)
+
+
+def route(data, tile):
+    """Depression depth (m) and flow accumulation (cells) of a numpy or Dask DEM, exact at any size.
+
+    Parameters
+    ----------
+    data : numpy or dask array
+        The DEM (float32, NaN = no data).
+    tile : int
+        Tile size (cells). Only memory depends on it: each step holds one tile (Dask: one per
+        worker) plus the tiles' perimeters; the results are the same for every ``tile``.
+
+    Returns
+    -------
+    depth, acc : arrays of the input's backend (Dask: its chunks)
+        float32. The global edge problems are solved eagerly (the DEM is read twice, tile by
+        tile); the Dask results are lazy and read it once more.
+    """
+    import dask.array as da
+
+    tile = int(tile)
+    if tile < 1:
+        raise ValueError(f"flow tile ({tile}) must be >= 1")
+    if not isinstance(data, da.Array):
+        out = route_tiled(data, tile)
+        return out[0], out[1]
+    chunks = data.chunks
+    x = data.astype(np.float32).rechunk((tile, tile))
+    sol = solve(lambda ij: np.asarray(x.blocks[ij].compute()), x.shape, tile)
+
+    def run(block, block_info=None):
+        return sol.route(tuple(block_info[0]["chunk-location"]), block)
+
+    out = x.map_blocks(run, new_axis=0, chunks=((2,), *x.chunks), dtype=np.float32,
+                       meta=np.array((), dtype=np.float32))
+    return out[0].rechunk(chunks), out[1].rechunk(chunks)
