@@ -22,6 +22,10 @@ then accumulated in topological order (Kahn's algorithm), O(n) after the O(n log
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict
@@ -443,10 +447,6 @@ def _flat_distance(fw, zw, dw):
     f = fw.ravel()
     z = zw.ravel()
     d = dw.ravel()
-    keys = np.empty(9 * n // 4 + 8 * (h + w) + 16, dtype=np.int64)
-    ids = np.empty(keys.size, dtype=np.int32)
-    size = 0
-    shared = False
     for r in range(1, h + 1):
         for c in range(1, w + 1):
             i = r * w2 + c
@@ -458,48 +458,58 @@ def _flat_distance(fw, zw, dw):
                 d[i] = 0
             else:
                 for k in range(8):
-                    fn = f[i + _DR[k] * w2 + _DC[k]]
-                    if fn < fc:
+                    if f[i + _DR[k] * w2 + _DC[k]] < fc:
                         d[i] = 0
                         break
-            if d[i] == 0:
-                size = _heap_push(keys, ids, size, 0, i)
-    for r in range(h2):
-        for c in range(w2):
-            if 0 < r < h2 - 1 and 0 < c < w2 - 1:
-                continue
-            i = r * w2 + c
-            if not np.isfinite(f[i]):
-                continue
-            for k in range(8):
-                rr = r + _DR[k]
-                cc = c + _DC[k]
-                if rr < 1 or rr > h or cc < 1 or cc > w:
-                    continue
-                j = rr * w2 + cc
-                if f[j] == f[i] and d[j] != 0:
-                    shared = True
-            if d[i] < _INF:
-                size = _heap_push(keys, ids, size, d[i], i)
-    while size > 0:
-        top = keys[0]
-        i, size = _heap_pop(keys, ids, size)
-        if top > d[i]:
-            continue
+    # a FIFO queue with re-entry on improvement (unit steps: BFS, exact also with the ring's
+    # distances as extra sources); sources are exits next to a flat cell and the ring's known cells
+    queue = np.empty(n + 1, dtype=np.int64)
+    inq = np.zeros(n, dtype=np.uint8)
+    tail = 0
+    shared = False
+    for i in range(n):
         r = i // w2
         c = i - r * w2
+        ring = r == 0 or c == 0 or r == h2 - 1 or c == w2 - 1
+        if not np.isfinite(f[i]) or (d[i] >= _INF and not ring):
+            continue
         for k in range(8):
             rr = r + _DR[k]
             cc = c + _DC[k]
             if rr < 1 or rr > h or cc < 1 or cc > w:
                 continue
             j = rr * w2 + cc
-            if f[j] == f[i] and d[j] > top + 1:
-                d[j] = top + 1
-                if size == keys.size:
-                    keys = np.concatenate((keys, np.empty(keys.size, dtype=np.int64)))
-                    ids = np.concatenate((ids, np.empty(ids.size, dtype=np.int32)))
-                size = _heap_push(keys, ids, size, top + 1, j)
+            if d[j] == _INF and f[j] == f[i]:
+                shared = shared or ring
+                if d[i] >= _INF:
+                    break
+                queue[tail] = i
+                tail += 1
+                inq[i] = 1
+                break
+    head = 0
+    count = tail
+    while count > 0:
+        i = queue[head]
+        head = head + 1 if head < n else 0
+        count -= 1
+        inq[i] = 0
+        r = i // w2
+        c = i - r * w2
+        nd = d[i] + 1
+        for k in range(8):
+            rr = r + _DR[k]
+            cc = c + _DC[k]
+            if rr < 1 or rr > h or cc < 1 or cc > w:
+                continue
+            j = rr * w2 + cc
+            if f[j] == f[i] and d[j] > nd:
+                d[j] = nd
+                if not inq[j]:
+                    inq[j] = 1
+                    queue[tail] = j
+                    tail = tail + 1 if tail < n else 0
+                    count += 1
     return shared
 
 
@@ -793,6 +803,7 @@ class FlowSolution:
 
     def __init__(self, tiling, elev, level, dist, inflow):
         self.tiling, self.elev, self.level, self.dist, self.inflow = tiling, elev, level, dist, inflow
+        self.cache = {}
 
     def window(self, ij, tile):
         """The tile with a one-cell ring of its neighbours' elevations (NaN beyond the raster)."""
@@ -825,8 +836,24 @@ class FlowSolution:
         """Depression depth (m) and flow accumulation (cells) of tile ``ij``, stacked as (2, h, w) float32."""
         zw = self.window(ij, np.asarray(tile, dtype=np.float32))
         h, w = zw.shape[0] - 2, zw.shape[1] - 2
-        fw = self._filled(ij, zw)
-        _, rec, _, _ = self._directions(ij, fw, zw)
+        if ij in self.cache:  # the filled levels and flat distances kept from solve: no new flood
+            idx, fv, dv = self.cache[ij]
+            fw = zw.copy()
+            fw[0], fw[-1], fw[:, 0], fw[:, -1] = np.nan, np.nan, np.nan, np.nan
+            self.level.ring(ij, fw)
+            dw = np.full(fw.shape, _INF, dtype=np.int64)
+            self.dist.ring(ij, dw)
+            dw[1:-1, 1:-1] = np.where(np.isfinite(zw[1:-1, 1:-1]), 0, _INF)
+            inner_f = fw[1:-1, 1:-1].copy()
+            inner_f.ravel()[idx] = fv
+            fw[1:-1, 1:-1] = inner_f
+            inner_d = dw[1:-1, 1:-1].copy()
+            inner_d.ravel()[idx] = dv
+            dw[1:-1, 1:-1] = inner_d
+            rec, _ = _receivers(fw, dw)
+        else:
+            fw = self._filled(ij, zw)
+            _, rec, _, _ = self._directions(ij, fw, zw)
         z = zw[1:-1, 1:-1]
         init = np.where(np.isfinite(z), 1.0, np.nan).ravel()
         idx, val = self.inflow.get(ij, (np.zeros(0, np.int64), np.zeros(0)))
@@ -889,7 +916,7 @@ def _inflows(sol, exits, links):
     return inflow
 
 
-def solve(read, shape, tile):
+def solve(read, shape, tile, workers=None):
     """Solve the global edge problems of exact flow routing, one tile in memory at a time.
 
     Parameters
@@ -901,22 +928,24 @@ def solve(read, shape, tile):
         Raster shape.
     tile : int
         Tile size (cells).
+    workers : int, optional
+        Tiles routed at once on threads (the kernels release the GIL); default: the CPUs
+        available, at most 4.
 
     Returns
     -------
     FlowSolution
         Ready to :meth:`FlowSolution.route` any tile exactly. The tiles are read twice, plus
-        once more for those crossed by a flat or drained by a tie-break across their edge.
+        once per round for those crossed by a flat or drained by a tie-break across their edge.
     """
+    workers = workers or min(4, len(os.sched_getaffinity(0)))
     t = _Tiling(shape, int(tile))
     elev = _Lines(t, np.float32, np.nan)
     labels = _Lines(t, np.int64, -1)
     tiles = t.tiles()
-    # 1. Barnes (2016) parallel Priority-Flood: per tile a labelled flood and its label graph ...
-    edges, offset = [], 0
-    for ij in tiles:
+
+    def flood(ij):
         z = np.asarray(read(ij), dtype=np.float32)
-        elev.put(ij, z)
         # the ring: NaN beyond the raster, a high wall elsewhere (the neighbours are not known yet;
         # a perimeter cell next to their no data is tied to the ocean by _cross_edges)
         win = np.full((z.shape[0] + 2, z.shape[1] + 2), np.nan, dtype=np.float32)
@@ -924,7 +953,12 @@ def solve(read, shape, tile):
         win[int(r0 == 0):win.shape[0] - int(r1 == t.height), int(c0 == 0):win.shape[1] - int(c1 == t.width)] = _WALL
         win[1:-1, 1:-1] = z
         lab, nlab, ea, eb, ew = _label_flood(win)
-        lab = lab[1:-1, 1:-1].astype(np.int64)
+        return ij, z, lab[1:-1, 1:-1].astype(np.int64), nlab, ea, eb, ew
+
+    # 1. Barnes (2016) parallel Priority-Flood: per tile a labelled flood and its label graph ...
+    edges, offset = [], 0
+    for ij, z, lab, nlab, ea, eb, ew in _ordered(flood, tiles, workers):
+        elev.put(ij, z)
         labels.put(ij, np.where(lab > 0, lab + offset, lab))
         edges.append((np.where(ea > 0, ea + offset, 0), np.where(eb > 0, eb + offset, 0), ew))
         offset += nlab - 1
@@ -944,17 +978,25 @@ def solve(read, shape, tile):
     #    exchange perimeter distances until none changes (distances only decrease)
     sol = FlowSolution(t, elev, level, _Lines(t, np.int64, _INF), {})
     exits, links, pending = [], [], []
-    for ij in tiles:
+
+    def directions(ij):
         zw = sol.window(ij, np.asarray(read(ij), dtype=np.float32))
         fw = sol._filled(ij, zw)
         dw, rec, shared, ring = sol._directions(ij, fw, zw)
-        sol.dist.put(ij, dw[1:-1, 1:-1])
         if shared or ring:
+            return ij, dw, shared, ring, None
+        return ij, dw, shared, ring, (_summary(sol, ij, rec, zw), _sparse(fw, dw, zw))
+
+    for ij, dw, shared, _, done in _ordered(directions, tiles, workers):
+        sol.dist.put(ij, dw[1:-1, 1:-1])
+        if done is None:
             pending.append((ij, shared))
             continue
-        ex, lk = _summary(sol, ij, rec, zw)
+        (ex, lk), cached = done
         exits.append(ex)
         links.append(lk)
+        if cached is not None:
+            sol.cache[ij] = cached
     changed = any(shared for _, shared in pending)
     while changed:
         changed = False
@@ -968,13 +1010,43 @@ def solve(read, shape, tile):
                 changed = True
     for ij, _ in pending:
         zw = sol.window(ij, np.asarray(read(ij), dtype=np.float32))
-        _, rec, _, _ = sol._directions(ij, sol._filled(ij, zw), zw)
+        fw = sol._filled(ij, zw)
+        dw, rec, _, _ = sol._directions(ij, fw, zw)
         ex, lk = _summary(sol, ij, rec, zw)
         exits.append(ex)
         links.append(lk)
+        cached = _sparse(fw, dw, zw)
+        if cached is not None:
+            sol.cache[ij] = cached
     # 3. Barnes (2017): chain the tiles' exits downstream into the flow entering each tile
     sol.inflow = _inflows(sol, exits, links)
     return sol
+
+
+def _ordered(fn, items, workers):
+    """``map(fn, items)`` on ``workers`` threads, in order, with at most 2 × ``workers`` results held."""
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(workers) as ex:
+        queue = deque()
+        for item in items:
+            queue.append(ex.submit(fn, item))
+            if len(queue) >= 2 * workers:
+                yield queue.popleft().result()
+        while queue:
+            yield queue.popleft().result()
+
+
+def _sparse(fw, dw, zw):
+    """The cells of a tile where the filled level differs from the DEM or the flat distance is not 0,
+    so that :meth:`FlowSolution.route` need not flood the tile again; None if over 1/8 of the tile
+    (memory stays at most 1.5 bytes per cell)."""
+    f, d, z = fw[1:-1, 1:-1], dw[1:-1, 1:-1], zw[1:-1, 1:-1]
+    idx = np.flatnonzero(((f != z) & np.isfinite(z)) | ((d != 0) & np.isfinite(z)))
+    if idx.size * 8 > z.size:
+        return None
+    return idx.astype(np.int32), f.ravel()[idx], d.ravel()[idx]
 
 
 def _perimeter_mask(shape):
