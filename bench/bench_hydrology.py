@@ -33,8 +33,8 @@ def dem_block(r0: int, c0: int, h: int, w: int, width: int) -> np.ndarray:
     """The synthetic DEM on rows r0:r0+h, cols c0:c0+w of a raster ``width`` cells wide."""
     r, c = np.mgrid[r0:r0 + h, c0:c0 + w].astype("float64")
     noise = np.modf(np.sin(r * 12.9898 + c * 78.233) * 43758.5453)[0]
-    z = (0.05 * np.abs(c - width / 2) + 0.02 * r + 30 * np.sin(r / 37) * np.cos(c / 53)
-         + 8 * np.sin(r / 11 + c / 17) + 0.01 * noise + 1000)
+    z = (0.1 * np.abs(c - width / 2) + 0.05 * r + 12 * np.sin(r / 37) * np.cos(c / 53)
+         + 3 * np.sin(r / 11 + c / 17) + 0.01 * noise + 1000)
     return z.astype("float32")
 
 

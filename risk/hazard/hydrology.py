@@ -816,6 +816,12 @@ class FlowSolution:
         fw = zw.copy()
         fw[0], fw[-1], fw[:, 0], fw[:, -1] = np.nan, np.nan, np.nan, np.nan
         self.level.ring(ij, fw)
+        if ij in self.cache:  # the raised cells kept from an earlier flood of this tile
+            idx, fv = self.cache[ij]
+            inner = fw[1:-1, 1:-1].copy()
+            inner.ravel()[idx] = fv
+            fw[1:-1, 1:-1] = inner
+            return fw
         per = self.level.get(ij)
         inner = fw[1:-1, 1:-1]
         edge = np.zeros(inner.shape, dtype=bool)
@@ -836,24 +842,8 @@ class FlowSolution:
         """Depression depth (m) and flow accumulation (cells) of tile ``ij``, stacked as (2, h, w) float32."""
         zw = self.window(ij, np.asarray(tile, dtype=np.float32))
         h, w = zw.shape[0] - 2, zw.shape[1] - 2
-        if ij in self.cache:  # the filled levels and flat distances kept from solve: no new flood
-            idx, fv, dv = self.cache[ij]
-            fw = zw.copy()
-            fw[0], fw[-1], fw[:, 0], fw[:, -1] = np.nan, np.nan, np.nan, np.nan
-            self.level.ring(ij, fw)
-            dw = np.full(fw.shape, _INF, dtype=np.int64)
-            self.dist.ring(ij, dw)
-            dw[1:-1, 1:-1] = np.where(np.isfinite(zw[1:-1, 1:-1]), 0, _INF)
-            inner_f = fw[1:-1, 1:-1].copy()
-            inner_f.ravel()[idx] = fv
-            fw[1:-1, 1:-1] = inner_f
-            inner_d = dw[1:-1, 1:-1].copy()
-            inner_d.ravel()[idx] = dv
-            dw[1:-1, 1:-1] = inner_d
-            rec, _ = _receivers(fw, dw)
-        else:
-            fw = self._filled(ij, zw)
-            _, rec, _, _ = self._directions(ij, fw, zw)
+        fw = self._filled(ij, zw)
+        _, rec, _, _ = self._directions(ij, fw, zw)
         z = zw[1:-1, 1:-1]
         init = np.where(np.isfinite(z), 1.0, np.nan).ravel()
         idx, val = self.inflow.get(ij, (np.zeros(0, np.int64), np.zeros(0)))
@@ -983,20 +973,18 @@ def solve(read, shape, tile, workers=None):
         zw = sol.window(ij, np.asarray(read(ij), dtype=np.float32))
         fw = sol._filled(ij, zw)
         dw, rec, shared, ring = sol._directions(ij, fw, zw)
-        if shared or ring:
-            return ij, dw, shared, ring, None
-        return ij, dw, shared, ring, (_summary(sol, ij, rec, zw), _sparse(fw, dw, zw))
+        summary = None if shared or ring else _summary(sol, ij, rec, zw)
+        return ij, dw, shared, summary, _sparse(fw, zw)
 
-    for ij, dw, shared, _, done in _ordered(directions, tiles, workers):
+    for ij, dw, shared, summary, cached in _ordered(directions, tiles, workers):
         sol.dist.put(ij, dw[1:-1, 1:-1])
-        if done is None:
-            pending.append((ij, shared))
-            continue
-        (ex, lk), cached = done
-        exits.append(ex)
-        links.append(lk)
         if cached is not None:
             sol.cache[ij] = cached
+        if summary is None:
+            pending.append((ij, shared))
+            continue
+        exits.append(summary[0])
+        links.append(summary[1])
     changed = any(shared for _, shared in pending)
     while changed:
         changed = False
@@ -1015,9 +1003,6 @@ def solve(read, shape, tile, workers=None):
         ex, lk = _summary(sol, ij, rec, zw)
         exits.append(ex)
         links.append(lk)
-        cached = _sparse(fw, dw, zw)
-        if cached is not None:
-            sol.cache[ij] = cached
     # 3. Barnes (2017): chain the tiles' exits downstream into the flow entering each tile
     sol.inflow = _inflows(sol, exits, links)
     return sol
@@ -1038,15 +1023,14 @@ def _ordered(fn, items, workers):
             yield queue.popleft().result()
 
 
-def _sparse(fw, dw, zw):
-    """The cells of a tile where the filled level differs from the DEM or the flat distance is not 0,
-    so that :meth:`FlowSolution.route` need not flood the tile again; None if over 1/8 of the tile
-    (memory stays at most 1.5 bytes per cell)."""
-    f, d, z = fw[1:-1, 1:-1], dw[1:-1, 1:-1], zw[1:-1, 1:-1]
-    idx = np.flatnonzero(((f != z) & np.isfinite(z)) | ((d != 0) & np.isfinite(z)))
-    if idx.size * 8 > z.size:
+def _sparse(fw, zw):
+    """The cells of a tile raised by the flood and their levels, so that later passes need not flood
+    it again; None if over a quarter of the tile (the cache stays under 2 bytes per cell)."""
+    f, z = fw[1:-1, 1:-1], zw[1:-1, 1:-1]
+    idx = np.flatnonzero((f != z) & np.isfinite(z))
+    if idx.size * 4 > z.size:
         return None
-    return idx.astype(np.int32), f.ravel()[idx], d.ravel()[idx]
+    return idx.astype(np.int32), f.ravel()[idx]
 
 
 def _perimeter_mask(shape):
