@@ -1,23 +1,27 @@
-"""Flow routing on a DEM: depression filling, D8 flow directions and flow accumulation.
+"""Flow routing on a DEM: depression filling, D8 flow directions and flow accumulation, exact at any size.
 
-Flow routing is global: water may cross the whole raster. To keep memory bounded on any area
-it runs tile by tile (:func:`risk.blockwise.apply_tiled`): each tile of ``tile`` cells is routed
-together with a ``halo`` of context on every side, and only the tile is kept.
+Flow routing is global: water may cross the whole raster. :func:`route` computes it exactly
+(the same, cell for cell, as routing the whole raster at once) while holding one tile per worker,
+on tiles that exchange only their edges (Barnes 2016, "Parallel Priority-Flood"; Barnes 2017,
+"Parallel non-divergent flow accumulation"); see ``docs/indicators.md``:
 
-Edge treatment (documented in ``docs/indicators.md``): the border of each window, and any cell
-next to a no-data cell, is an outlet. So
+1. per tile, a labelled Priority-Flood from the perimeter and its label graph; a minimax
+   Dijkstra over all tiles' labels gives every perimeter cell its filled level; each tile is
+   flooded again from its perimeter at those levels (:func:`_label_flood`, :func:`_spill_levels`,
+   :func:`_seeded_fill`);
+2. flats drain to their nearest exit: a per-tile breadth-first distance, tiles whose flats cross
+   their edge exchanging perimeter distances until none changes (:func:`_flat_distance`); D8
+   steepest descent with ties resolved by that distance (:func:`_receivers`) is D8 on the
+   Priority-Flood+ε surface;
+3. per tile, accumulation and the paths leaving it; the tiles' exits chained downstream give
+   the flow entering each tile, which is accumulated once more (:func:`_accumulate_tile`, :func:`_chain`).
 
-* a depression that fits inside the window is filled exactly; one that reaches the window's edge
-  drains there and is filled only up to that outlet (its depth is underestimated);
-* flow accumulation counts the upslope area inside the window only: it is exact where the whole
-  catchment of a cell lies within ``halo`` cells of its tile, and an underestimate for larger
-  catchments (main rivers), which enter the indicators through the river network instead.
-
-The kernel is Priority-Flood+ε (Barnes et al. 2014, *Computers & Geosciences* 62): cells are
-flooded from the outlets inwards in order of elevation; a cell not higher than the cell that
-reached it is raised to the next representable number above it, so every cell keeps a strictly
-lower neighbour and D8 steepest descent is defined everywhere, flats and pits included. Flow is
-then accumulated in topological order (Kahn's algorithm), O(n) after the O(n log n) flood.
+Outlets are the raster's edge and every cell next to no data (NaN). The one-window kernel
+(:func:`route_window`: Priority-Flood+ε, Barnes et al. 2014, *Computers & Geosciences* 62, then
+D8 and Kahn's topological accumulation) routes a whole in-memory raster at once; it is the
+reference the tiles reproduce whenever no two cells tie (on exact ties its flats follow its heap's
+order among equal keys). The kernels are hand-written numba because no library offers tiles that
+exchange edges (pyflwdir, pysheds and richdem route whole in-memory rasters).
 """
 
 from __future__ import annotations
@@ -204,7 +208,10 @@ def accumulate(rec, valid):
 
 
 def route_window(dem):
-    """Depression depth (m) and flow accumulation (cells) of one window, stacked as (2, h, w).
+    """Depression depth (m) and flow accumulation (cells) of one in-memory window, stacked as (2, h, w).
+
+    The whole window is routed at once (Priority-Flood+ε, D8, float32 counts): the one-window
+    reference for :func:`route`.
 
     Only the bounding box of the finite cells is routed (no-data cells around it change
     nothing: cells next to no data are outlets either way), so a window padded with NaN beyond
