@@ -992,17 +992,18 @@ def solve(read, shape, tile, workers=None):
             continue
         exits.append(summary[0])
         links.append(summary[1])
-    changed = any(shared for _, shared in pending)
-    while changed:
-        changed = False
-        for ij, shared in pending:
-            if not shared:
-                continue
+    # rounds: a shared tile is routed again while a neighbour's perimeter distances changed
+    todo = {ij for ij, shared in pending if shared}
+    shared_tiles = set(todo)
+    while todo:
+        changed = set()
+        for ij in sorted(todo):
             zw = sol.window(ij, np.asarray(read(ij), dtype=np.float32))
             dw, _, _, _ = sol._directions(ij, sol._filled(ij, zw), zw)
             if not np.array_equal(sol.dist.get(ij), np.where(_perimeter_mask(dw.shape), dw, _INF)[1:-1, 1:-1]):
                 sol.dist.put(ij, dw[1:-1, 1:-1])
-                changed = True
+                changed.add(ij)
+        todo = {(i + a, j + b) for i, j in changed for a in (-1, 0, 1) for b in (-1, 0, 1)} & shared_tiles
     for ij, _ in pending:
         zw = sol.window(ij, np.asarray(read(ij), dtype=np.float32))
         fw = sol._filled(ij, zw)
