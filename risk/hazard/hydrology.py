@@ -1061,11 +1061,16 @@ def route_tiled(dem, tile):
         i, j = ij
         return dem[i * t:(i + 1) * t, j * t:(j + 1) * t]
 
-    sol = solve(read, dem.shape, t)
+    workers = min(4, len(os.sched_getaffinity(0)))
+    sol = solve(read, dem.shape, t, workers)
     out = np.empty((2, *dem.shape), dtype=np.float32)
-    for ij in sol.tiling.tiles():
+
+    def finish(ij):
         r0, r1, c0, c1 = sol.tiling.bounds(ij)
         out[:, r0:r1, c0:c1] = sol.route(ij, read(ij))
+
+    for _ in _ordered(finish, sol.tiling.tiles(), workers):
+        pass
     return out
 
 
