@@ -4,7 +4,9 @@ Methods, each run in a fresh process (so that its peak RSS is its own; numba cac
 small call first so that compilation is not timed):
 
 * ``tiled``   -- :func:`risk.hazard.hydrology.route` on a Dask DEM made tile by tile (nothing
-  of the raster is ever whole in memory; outputs are reduced block by block), tiles of 1024;
+  of the raster is ever whole in memory; outputs are reduced block by block), tiles of 1024; its
+  time includes making each DEM tile three times (the tiles are read three times), which the
+  in-memory methods do before the clock starts;
 * ``tiled-np`` -- :func:`risk.hazard.hydrology.route_tiled` on an in-memory numpy DEM;
 * ``window``  -- the project's Priority-Flood+ε kernel on the whole raster as one window
   (:func:`risk.hazard.hydrology.route_window`, the pre-tiling reference);
