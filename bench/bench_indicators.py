@@ -47,7 +47,7 @@ from pathlib import Path
 RES = 30.0
 ORIGIN = (500_000.0, 4_400_000.0)
 CHUNK = 1024
-FLOW_TILE, FLOW_HALO = 1024, 256
+FLOW_TILE = 1024
 SIGMA_M = 500.0
 POINTS_PER_CELL = 1e-4
 SAMPLE, Q = 100_000, (0.02, 0.98)  # normalisation sample, recorded while writing (as the rules do)
@@ -147,7 +147,7 @@ def step_stage(d: Path, n: int) -> None:
     out.mkdir(exist_ok=True)
     tgrid = grid.with_chunk(FLOW_TILE)
     dem = io.read_raster_on_grid(d / "dem.tif", tgrid, "bilinear")
-    t = terrain.terrain(dem, flow_tile=FLOW_TILE, flow_halo=FLOW_HALO)
+    t = terrain.terrain(dem, flow_tile=FLOW_TILE)
     write_rasters({out / f"{k}.tif": v for k, v in t.items()}, tgrid, sample_size=SAMPLE, quantiles=Q)
     xs, ys = _points(d)
     lines = gpd.read_file(d / "lines.gpkg", engine="pyogrio").geometry.values
@@ -259,7 +259,7 @@ def _warm() -> None:
         proximity.edt_block(np.zeros((4, 4), dtype=dt), 0, 0, 4, 4, 1.0, -1.0)
     z = xr.DataArray(np.ones((4, 4), dtype="float32"), dims=("y", "x"), attrs={"res": 1.0})
     xrspatial.slope(z), xrspatial.aspect(z), xrspatial.curvature(z)
-    hydrology.route_window(np.ones((4, 4), dtype="float32"))
+    hydrology.route_tiled(np.ones((4, 4), dtype="float32"), 2)
     points._stamp(np.zeros((3, 3)), np.array([1]), np.array([1]), np.array([1.0]), np.ones(3))
 
 

@@ -7,9 +7,6 @@ whatever the chunking:
 * :func:`apply_overlap` for neighbourhood kernels: each block is padded with ``depth`` cells of
   its neighbours (and with ``boundary`` beyond the raster edge), the kernel runs on the padded
   block and the padding is cut off again. The numpy path pads the whole array the same way.
-* :func:`apply_tiled` for global operations made local (flow routing): the kernel runs on tiles
-  of a fixed lattice (``tile`` cells, anchored at the raster's upper-left corner) each with a
-  ``halo``. The lattice does not depend on the Dask chunks, so neither does the result.
 * :func:`apply_blocks` for cell-by-cell kernels.
 """
 
@@ -84,48 +81,6 @@ def apply_overlap(func: Callable, arr: xr.DataArray, depth: int, boundary=np.nan
         padded = np.pad(np.asarray(data), depth, mode="constant", constant_values=boundary)
         out = np.asarray(func(padded, **kwargs))[depth:-depth, depth:-depth].astype(dtype, copy=False)
     return _wrap(arr, out, name, attrs)
-
-
-def apply_tiled(func: Callable, arr: xr.DataArray, tile: int, halo: int, n_out: int = 1,
-                boundary=np.nan, dtype="float32", **kwargs) -> list:
-    """Run ``func`` on fixed tiles (``tile`` cells, plus ``halo``) and return its ``n_out`` outputs.
-
-    ``func(window, **kwargs)`` receives a ``(tile + 2 halo)``-square window: the tile with
-    ``halo`` cells of context on every side (``boundary`` beyond the raster) and returns an array
-    of shape ``(n_out, *window.shape)``; the halo is cut off. The tile lattice starts at the
-    upper-left cell and every window has the same size, so the result depends on ``tile`` and
-    ``halo`` but not on the Dask chunks. Outputs keep the input's chunking.
-    """
-    tile, halo = int(tile), int(halo)
-    if tile < 1 or halo < 0 or halo > tile:
-        raise ValueError(f"tile ({tile}) must be >= 1 and halo ({halo}) between 0 and tile")
-    data = arr.data
-    h, w = arr.shape
-    hp, wp = -(-h // tile) * tile, -(-w // tile) * tile
-
-    def run(window):
-        res = np.asarray(func(window, **kwargs))
-        # a copy, so that the window's result is freed rather than kept alive by a view
-        return np.array(res[:, halo:halo + tile, halo:halo + tile], dtype=dtype, copy=True)
-
-    if isinstance(data, da.Array):
-        chunks = data.chunks
-        x = da.pad(data, ((0, hp - h), (0, wp - w)), mode="constant", constant_values=boundary)
-        x = x.rechunk((tile, tile))
-        if halo:
-            x = da.overlap.overlap(x, depth=halo, boundary=boundary, allow_rechunk=False)
-        out = x.map_blocks(run, new_axis=0, chunks=((n_out,), (tile,) * (hp // tile), (tile,) * (wp // tile)),
-                           dtype=dtype, meta=np.array((), dtype=dtype))
-        outs = [out[k, :h, :w].rechunk(chunks) for k in range(n_out)]
-    else:
-        x = np.pad(np.asarray(data), ((halo, hp - h + halo), (halo, wp - w + halo)), mode="constant",
-                   constant_values=boundary)
-        res = np.empty((n_out, hp, wp), dtype=dtype)
-        for r0 in range(0, hp, tile):
-            for c0 in range(0, wp, tile):
-                res[:, r0:r0 + tile, c0:c0 + tile] = run(x[r0:r0 + tile + 2 * halo, c0:c0 + tile + 2 * halo])
-        outs = [res[k, :h, :w] for k in range(n_out)]
-    return [_wrap(arr, o, None, None) for o in outs]
 
 
 def _default_chunks(shape):

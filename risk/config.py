@@ -120,6 +120,8 @@ MOVED_INDICATOR_KEYS = {
     "weights": "moved to indicator_index.weights (the screening index of every hazard, hazard/index/)",
     "multi_hazard": "moved to indicator_index.multi_hazard",
     "exposure": "moved to the top-level section exposure (exposure.weights, exposure.transforms)",
+    "flow_halo": "removed: flow routing is exact at any size now (tiles exchange their edges, no halo); "
+                 "delete the key",
 }
 """Keys of ``indicators`` that moved to their own sections: key -> where it went."""
 

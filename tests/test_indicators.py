@@ -41,7 +41,7 @@ def _base_layers(grid, chunk):
         return g.like(a if chunk is None else da.from_array(a, chunks=chunk))
 
     d = wrap(dem)
-    t = terrain.terrain(d, relief_radius_m=60, flow_tile=32, flow_halo=8)
+    t = terrain.terrain(d, relief_radius_m=60, flow_tile=32)
     layers = {k: t[k] for k in ("slope", "aspect", "curvature", "relief", "twi", "depression_depth")}
     layers.update(dem=d, landcover=wrap(lc))
     for name, lo in (("rain_max24h", 80), ("pga", 0.1), ("wind50", 20), ("distance_rivers", 0),

@@ -29,7 +29,7 @@ def _layers(grid, dem, chunk):
         arr = grid.like(dem)
     else:
         arr = grid.with_chunk(chunk).like(__import__("dask.array").array.from_array(dem, chunks=chunk))
-    out = terrain.terrain(arr, relief_radius_m=90, flow_tile=32, flow_halo=12)
+    out = terrain.terrain(arr, relief_radius_m=90, flow_tile=32)
     out["tpi"] = terrain.topographic_position(arr, 200)
     out["smooth"] = terrain.smooth(arr, 60)
     out["gradient"] = terrain.gradient(arr)
@@ -98,37 +98,36 @@ def test_flats_and_pits_drain_everywhere():
     assert np.isfinite(out[1]).all() and out[1].max() >= 100
 
 
-def test_flow_results_depend_on_the_tile_not_the_chunks(grid, dem):
+def test_flow_results_depend_neither_on_the_tile_nor_on_the_chunks(grid, dem):
     import dask.array as da
 
-    ref_dep, ref_acc = terrain.flow_routing(grid.like(dem), tile=40, halo=8)
-    for chunk in CHUNKS:
+    ref_dep, ref_acc = terrain.flow_routing(grid.like(dem), tile=40)
+    for chunk, tile in zip(CHUNKS, (40, 13), strict=True):
         arr = grid.with_chunk(chunk).like(da.from_array(dem, chunks=chunk))
-        dep, acc = terrain.flow_routing(arr, tile=40, halo=8)
+        dep, acc = terrain.flow_routing(arr, tile=tile)
         np.testing.assert_array_equal(dep.values, ref_dep.values)
         np.testing.assert_array_equal(acc.values, ref_acc.values)
     assert acc.attrs["units"] == "m2" and np.nanmin(acc.values) == pytest.approx(900.0)
-    with pytest.raises(ValueError, match="halo"):
-        terrain.flow_routing(grid.like(dem), tile=8, halo=12)
+    assert np.nanmax(acc.values) / 900 > 5 * 13 * 13  # a catchment across tiles, counted whole
 
 
 def test_twi_is_higher_in_the_valley():
     g = Grid.from_bounds((0, 0, 21 * 30, 40 * 30), "EPSG:4549", 30)
     yy, xx = np.mgrid[0:40, 0:21]
     z = (np.abs(xx - 10) * 5.0 + (40 - yy) * 1.0).astype("float32")
-    out = terrain.terrain(g.like(z), flow_tile=64, flow_halo=0)
+    out = terrain.terrain(g.like(z), flow_tile=64)
     twi = out["twi"].values
     assert twi[30, 10] > twi[30, 3]
 
 
 def test_build_gives_every_layer_with_its_metadata(grid, dem):
-    kw = dict(relief_radius_m=90, flow_tile=32, flow_halo=12, twi_min_tan=0.01)
+    kw = dict(relief_radius_m=90, flow_tile=32, twi_min_tan=0.01)
     layers, tags, descriptions = terrain.build(grid.like(dem), source="dem.tif", **kw)
     assert list(layers) == list(tags) == list(descriptions) == list(terrain.TERRAIN_LAYERS)
     ref = terrain.terrain(grid.like(dem), **kw)
     for name, arr in layers.items():
         np.testing.assert_array_equal(arr.values, ref[name].values)
         assert tags[name] == {"LAYER": name, "UNITS": ref[name].attrs["units"], "SOURCE": "dem.tif",
-                              "FLOW_TILE": 32, "FLOW_HALO": 12}
+                              "FLOW_TILE": 32}
         assert descriptions[name] == terrain.TERRAIN_DESCRIPTIONS[name]
     assert tags["flow_accumulation"]["UNITS"] == "m2" and tags["slope"]["UNITS"] == "degree"

@@ -3,8 +3,8 @@
 Local derivatives come from xarray-spatial (slope and aspect after Horn 1981, curvature as in
 ArcGIS); neighbourhood statistics (relief, topographic position, smoothing) from
 ``scipy.ndimage`` on blocks padded with the right overlap (:func:`risk.blockwise.apply_overlap`).
-Flow routing (depression depth, flow accumulation and the wetness index built on it) is global
-and runs tile by tile with a halo (:mod:`risk.hazard.hydrology`, :func:`risk.blockwise.apply_tiled`).
+Flow routing (depression depth, flow accumulation and the wetness index built on it) is global;
+it is exact on any raster, tiles exchanging only their edges (:mod:`risk.hazard.hydrology`).
 
 All functions take a DEM as a DataArray built by :meth:`risk.grid.Grid.like` (its ``res``
 attribute is the cell size in metres) and return float32 DataArrays of the same backend and
@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
-from risk.blockwise import apply_blocks, apply_overlap, apply_tiled
+from risk.blockwise import apply_blocks, apply_overlap
 from risk.hazard import hydrology
 
 TERRAIN_LAYERS = ("slope", "aspect", "curvature", "relief", "twi", "flow_accumulation", "depression_depth")
@@ -32,7 +32,7 @@ TERRAIN_DESCRIPTIONS = {
     "curvature": "total curvature (1/100 m-1, > 0 convex)",
     "relief": "local relief (m)",
     "twi": "topographic wetness index ln(a / tan b)",
-    "flow_accumulation": "upslope contributing area (m2), tile-wise D8",
+    "flow_accumulation": "upslope contributing area (m2), D8 on the filled DEM",
     "depression_depth": "depth of closed depressions (m), Priority-Flood fill minus DEM",
 }
 """Band description of each terrain raster."""
@@ -165,21 +165,21 @@ def gradient(dem: xr.DataArray) -> xr.DataArray:
                          attrs={"units": "m/m"})
 
 
-# -- flow routing (tile-wise, see risk.hazard.hydrology) ---------------------------------------------
-def flow_routing(dem: xr.DataArray, tile: int = 1024, halo: int = 256) -> tuple[xr.DataArray, xr.DataArray]:
-    """Depression depth (m) and flow accumulation (upslope area, m²) by tile-wise routing.
+# -- flow routing (exact, on tiles that exchange their edges; see risk.hazard.hydrology) -----------
+def flow_routing(dem: xr.DataArray, tile: int = 1024) -> tuple[xr.DataArray, xr.DataArray]:
+    """Depression depth (m) and flow accumulation (upslope area, m²), exact on any raster.
 
-    Each tile of ``tile`` cells is routed with ``halo`` cells of context (Priority-Flood+ε, D8);
-    see :mod:`risk.hazard.hydrology` for the edge treatment. Results depend on ``tile`` and ``halo``,
-    not on the Dask chunks.
+    Priority-Flood fill and D8 flow accumulation of the whole raster, computed on tiles of
+    ``tile`` cells that exchange only their edges (:func:`risk.hazard.hydrology.route`). The
+    results depend neither on ``tile`` (it only bounds memory) nor on the Dask chunks.
     """
     cell_area = _res(dem) ** 2
-    depth, acc = apply_tiled(hydrology.route_window, _float(dem), tile=tile, halo=halo, n_out=2)
-    depth = depth.rename("depression_depth")
-    depth.attrs.update(units="m", flow_tile=tile, flow_halo=halo)
-    acc = (acc * np.float32(cell_area)).rename("flow_accumulation")
-    acc.attrs.update(dem.attrs)
-    acc.attrs.update(units="m2", flow_tile=tile, flow_halo=halo)
+    arr = _float(dem)
+    depth, acc = hydrology.route(arr.data, tile)
+    depth = xr.DataArray(depth, dims=dem.dims, coords=dem.coords, name="depression_depth",
+                         attrs={**dem.attrs, "units": "m", "flow_tile": tile})
+    acc = xr.DataArray(acc * np.float32(cell_area), dims=dem.dims, coords=dem.coords, name="flow_accumulation",
+                       attrs={**dem.attrs, "units": "m2", "flow_tile": tile})
     return depth, acc
 
 
@@ -200,11 +200,11 @@ def wetness_index(flow_accumulation: xr.DataArray, slope_deg: xr.DataArray, min_
                         attrs={"units": "ln(m)"})
 
 
-def terrain(dem: xr.DataArray, relief_radius_m: float = 300.0, flow_tile: int = 1024, flow_halo: int = 256,
+def terrain(dem: xr.DataArray, relief_radius_m: float = 300.0, flow_tile: int = 1024,
             twi_min_tan: float = 0.001) -> dict[str, xr.DataArray]:
     """Every terrain layer of :data:`TERRAIN_LAYERS` (lazy when ``dem`` is Dask-backed)."""
     s = slope(dem)
-    dep, acc = flow_routing(dem, flow_tile, flow_halo)
+    dep, acc = flow_routing(dem, flow_tile)
     return {
         "slope": s,
         "aspect": aspect(dem),
@@ -217,7 +217,7 @@ def terrain(dem: xr.DataArray, relief_radius_m: float = 300.0, flow_tile: int = 
 
 
 def build(dem: xr.DataArray, *, source: str, relief_radius_m: float = 300.0, flow_tile: int = 1024,
-          flow_halo: int = 256, twi_min_tan: float = 0.001) -> tuple[dict, dict, dict]:
+          twi_min_tan: float = 0.001) -> tuple[dict, dict, dict]:
     """The terrain layers of the ``terrain`` rule with their file metadata.
 
     Parameters
@@ -226,18 +226,17 @@ def build(dem: xr.DataArray, *, source: str, relief_radius_m: float = 300.0, flo
         The DEM on the grid (chunked by ``flow_tile`` so each flow tile is one Dask block).
     source : str
         Name of the DEM file, recorded in the tags.
-    relief_radius_m, flow_tile, flow_halo, twi_min_tan
+    relief_radius_m, flow_tile, twi_min_tan
         As for :func:`terrain`.
 
     Returns
     -------
     layers, tags, descriptions : dict
         Keyed by the names of :data:`TERRAIN_LAYERS`, in that order: the (lazy) rasters, their
-        GeoTIFF tags (``LAYER``, ``UNITS``, ``SOURCE``, ``FLOW_TILE``, ``FLOW_HALO``) and band descriptions.
+        GeoTIFF tags (``LAYER``, ``UNITS``, ``SOURCE``, ``FLOW_TILE``) and band descriptions.
     """
-    layers = terrain(dem, relief_radius_m=relief_radius_m, flow_tile=flow_tile, flow_halo=flow_halo,
-                     twi_min_tan=twi_min_tan)
+    layers = terrain(dem, relief_radius_m=relief_radius_m, flow_tile=flow_tile, twi_min_tan=twi_min_tan)
     tags = {name: {"LAYER": name, "UNITS": layers[name].attrs.get("units", ""), "SOURCE": source,
-                   "FLOW_TILE": flow_tile, "FLOW_HALO": flow_halo} for name in TERRAIN_LAYERS}
+                   "FLOW_TILE": flow_tile} for name in TERRAIN_LAYERS}
     descriptions = {name: TERRAIN_DESCRIPTIONS[name] for name in TERRAIN_LAYERS}
     return {name: layers[name] for name in TERRAIN_LAYERS}, tags, descriptions

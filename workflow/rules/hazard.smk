@@ -10,7 +10,7 @@ SURVEY_RASTERS = [res("indicators", "survey", f"{c}_{k}.tif") for c in CATEGORIE
 
 rule terrain:
     message:
-        "Terrain layers from {input.dem} (flow tiles {params.flow_tile} + {params.flow_halo} cells)"
+        "Terrain layers from {input.dem} (exact flow routing on tiles of {params.flow_tile} cells)"
     input:
         dem=input_path("dem"),
         grid=res("grid", "grid.json"),
@@ -20,7 +20,6 @@ rule terrain:
     params:
         relief_radius_m=config["indicators"]["relief_radius_m"],
         flow_tile=config["indicators"]["flow_tile"],
-        flow_halo=config["indicators"]["flow_halo"],
         twi_min_tan=config["indicators"]["twi_min_tan"],
         normalize=config["indicators"]["normalize"],
         dask=dask_params,
