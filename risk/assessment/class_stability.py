@@ -28,6 +28,7 @@ import copy
 import logging
 from collections.abc import Mapping
 
+import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
@@ -198,12 +199,14 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     specs = draw_specs(spec, n_draws, spread, seed)
     samp = {k: systematic_sample(layers[k], sample_size, dropna=False) for k in keys}
     sctx = prepare(spec, samp, _hazards_of(names))
-    breaks: dict[str, list] = {n: [] for n in names}
+    # the draws' breaks run as tasks of the Dask scheduler: Fisher-Jenks is single-threaded, its kernel nogil
+    tasks = {n: [] for n in names}
     for s in specs:
         r = evaluate_prepared(s, names, sctx)
         for n in names:
-            breaks[n].append(class_breaks(r[n][np.isfinite(r[n])], methods[n],
-                                          thresholds=(thresholds or {}).get(n)))
+            tasks[n].append(dask.delayed(class_breaks)(r[n][np.isfinite(r[n])], methods[n],
+                                                       thresholds=(thresholds or {}).get(n)))
+    breaks: dict[str, list] = {n: list(b) for n, b in zip(names, dask.compute(*tasks.values()), strict=True)}
     ref = base_zones[names[0]]
     arrs = [layers[k].data for k in keys] + [base_zones[n].data for n in names]
     if isinstance(ref.data, da.Array):
