@@ -18,11 +18,15 @@ export GDAL_CACHEMAX ?= 256
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# --compile-bytecode: every rule is a new Python process; without compiled bytecode (and with
+# PYTHONDONTWRITEBYTECODE set, as on many machines) each one recompiles every library it imports, 3-7 s a job.
+# uv compiles the whole site-packages, so an existing .venv gets it too when this Makefile changes.
+$(VENV)/.installed: requirements.lock pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 risk
 	@touch $@
 
 RESULTS = $(shell $(BIN)/python -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('results_dir', 'results'))" $(CONFIG) 2>/dev/null || echo results)
@@ -53,6 +57,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_indicators.py
+	$(BIN)/python bench/bench_dag.py
 
 clean:
 	rm -rf results data/demo .snakemake

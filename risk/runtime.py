@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping
 
 
@@ -34,7 +35,31 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
         logging.getLogger("risk").error("uncaught exception", exc_info=(exc_type, exc, tb))
 
     sys.excepthook = excepthook
-    return logging.getLogger("risk")
+    logger = logging.getLogger("risk")
+    logger.info("%s %.2f s", STARTUP_MARK, process_age())
+    return logger
+
+
+STARTUP_MARK = "start-up (process start to the rule's first line):"
+"""The first line every rule logs; ``bench/bench_dag.py`` reads each rule's start-up time from it."""
+
+
+def process_age() -> float:
+    """Seconds since this process started.
+
+    On Linux from ``/proc`` (start time and uptime, both since boot, 10 ms resolution); elsewhere from psutil,
+    whose start time is anchored on the boot time in whole seconds (up to 1 s off).
+    """
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        import psutil  # Snakemake's own dependency
+
+        return max(time.time() - psutil.Process().create_time(), 0.0)
 
 
 DEFAULT_RESOURCES = {"dask_scheduler": "threads", "gdal_cachemax_mb": 256}

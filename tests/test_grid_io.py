@@ -1,5 +1,6 @@
 """The analysis grid and the raster/vector I/O: alignment, block reading, atomic writes."""
 
+import dataclasses
 import hashlib
 
 import geopandas as gpd
@@ -127,3 +128,27 @@ def test_tables_made_for_excel_carry_no_live_formula(tmp_path):
     assert back["name"][5] == "塔吊" and back["name"][6] == "-0.04;0.15"
     assert back["value"].tolist() == df["value"].tolist()
     assert df["name"][0].startswith("=")  # the caller's frame is not changed
+
+
+@pytest.mark.parametrize("dtype, nodata", [("float32", np.nan), ("float32", -9999.0), ("uint8", 0), ("int16", None)])
+def test_on_grid_fast_path_reads_the_warped_arrays(tmp_path, small_grid, monkeypatch, dtype, nodata):
+    # A raster already on the grid is read by plain windows; the arrays equal the warped reader's, nodata included.
+    rng = np.random.default_rng(3)
+    vals = rng.uniform(0, 200, small_grid.shape).astype(dtype)
+    if nodata is not None:
+        vals[rng.random(small_grid.shape) < 0.1] = nodata
+    path = tmp_path / "on_grid.tif"
+    io.write_raster(vals, path, small_grid, dtype=dtype, nodata=nodata)
+    with rasterio.open(path) as src:
+        assert io.rasters.on_the_grid(src, small_grid)
+        shifted = dataclasses.replace(small_grid, xmin=small_grid.xmin + small_grid.res)
+        assert not io.rasters.on_the_grid(src, shifted)
+    for out_dtype in ("float32", dtype):
+        for dask_, grid in ((False, small_grid), (True, small_grid.with_chunk(23))):
+            fast = io.read_raster_on_grid(path, grid, resampling="nearest", dtype=out_dtype, dask_=dask_).values
+            monkeypatch.setattr(io.rasters, "on_the_grid", lambda src, grid: False)
+            warped = io.read_raster_on_grid(path, grid, resampling="nearest", dtype=out_dtype,
+                                            dask_=dask_).values
+            monkeypatch.undo()
+            assert fast.dtype == warped.dtype
+            np.testing.assert_array_equal(fast, warped)

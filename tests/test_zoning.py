@@ -95,3 +95,19 @@ def test_zoning_tags_record_method_and_breaks():
     tags = zoning.zoning_tags("wind", "quantiles", [0.1, 0.2, 0.3, 0.4])
     assert tags["ZONING_METHOD"] == "quantiles" and tags["ZONING_BREAKS"] == "[0.1, 0.2, 0.3, 0.4]"
     assert tags["CLASS_3"] == "中 Medium"
+
+
+def test_fisher_jenks_equals_mapclassify_bit_for_bit():
+    # The cached copy of mapclassify's kernel must draw the same breaks (same bits), ties and repeats included.
+    import mapclassify
+
+    from risk.assessment.zoning import fisher_jenks
+
+    rng = np.random.default_rng(1)
+    for trial in range(12):
+        n = int(rng.integers(10, 800))
+        x = rng.gamma(2, 1, n) if trial % 2 else rng.random(n).astype("f4").astype("f8")
+        x = np.round(x, 1 + trial % 4)
+        if np.unique(x).size < 5:
+            continue
+        assert fisher_jenks(x, 5).tobytes() == mapclassify.FisherJenks(x, k=5).bins.tobytes()

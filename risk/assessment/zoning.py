@@ -2,7 +2,7 @@
 
 Zones follow the outputs contract: 1 = 低 Low, 2 = 较低 Moderately low, 3 = 中 Medium,
 4 = 较高 Moderately high, 5 = 高 High, 0 = nodata (outside the study area). Class breaks come
-from mapclassify (natural breaks are drawn on a systematic sample of cells: Fisher-Jenks is
+from mapclassify's algorithms (natural breaks are drawn on a systematic sample of cells: Fisher-Jenks is
 quadratic in the number of values) or from fixed thresholds.
 """
 
@@ -14,6 +14,7 @@ import logging
 import dask.array as da
 import numpy as np
 import xarray as xr
+from numba import njit
 
 from risk.grid import systematic_sample
 
@@ -37,6 +38,60 @@ ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
 }
 
 
+# mapclassify's Fisher-Jenks kernel (mapclassify 2.10 ``classifiers._fisher_jenks_means``, BSD-3-Clause,
+# (c) PySAL developers), copied operation for operation so that the breaks are the same bits. Why not call it:
+# mapclassify compiles it eagerly at import with an explicit signature and no cache, 3-9 s in every process
+# that imports mapclassify (zoning, shelters, class_stability); here it is compiled once and cached.
+@njit(cache=True, nogil=True)
+def _fisher_jenks_means(values, classes):
+    n_data = len(values)
+    mat1 = np.zeros((n_data + 1, classes + 1), dtype=np.int32)
+    mat2 = np.zeros((n_data + 1, classes + 1), dtype=np.float32)
+    mat1[1, 1:] = 1
+    mat2[2:, 1:] = np.inf
+    v = np.float32(0)
+    for _l in range(2, len(values) + 1):
+        s1 = np.float32(0)
+        s2 = np.float32(0)
+        w = np.float32(0)
+        for m in range(1, _l + 1):
+            i3 = _l - m + 1
+            val = np.float32(values[i3 - 1])
+            s2 += val * val
+            s1 += val
+            w += np.float32(1)
+            v = s2 - (s1 * s1) / w
+            i4 = i3 - 1
+            if i4 != 0:
+                for j in range(2, classes + 1):
+                    if mat2[_l, j] >= (v + mat2[i4, j - 1]):
+                        mat1[_l, j] = i3
+                        mat2[_l, j] = v + mat2[i4, j - 1]
+        mat1[_l, 1] = 1
+        mat2[_l, 1] = v
+    k = len(values)
+    kclass = np.zeros(classes + 1, dtype=values.dtype)
+    kclass[classes] = values[len(values) - 1]
+    kclass[0] = values[0]
+    for count_num in range(classes, 1, -1):
+        pivot = mat1[k, count_num]
+        _id = int(pivot - 2)
+        kclass[count_num - 1] = values[_id]
+        k = int(pivot - 1)
+    return kclass[1:].copy()
+
+
+def fisher_jenks(values: np.ndarray, k: int = 5) -> np.ndarray:
+    """Fisher-Jenks natural breaks: the ``k`` upper bounds of ``mapclassify.FisherJenks(values, k).bins``.
+
+    Examples
+    --------
+    >>> fisher_jenks(np.array([1.0, 2, 3, 10, 11, 12, 50, 51, 90, 91]), k=4).tolist()
+    [3.0, 12.0, 51.0, 91.0]
+    """
+    return _fisher_jenks_means(np.sort(np.asarray(values, dtype="f8").ravel()), int(k))
+
+
 def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
                  thresholds=None) -> np.ndarray:
     """Upper bounds of zones 1..k-1 (``k - 1`` increasing numbers).
@@ -56,8 +111,6 @@ def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
     >>> class_breaks(np.arange(100.0), "quantiles").round(1).tolist()
     [19.8, 39.6, 59.4, 79.2]
     """
-    import mapclassify
-
     if method not in METHODS:
         raise ValueError(f"zoning.method: {method!r} is not one of {', '.join(METHODS)}")
     if method == "fixed":
@@ -74,14 +127,17 @@ def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
         lo, hi = float(values.min()), float(values.max())
         return np.linspace(lo, hi + 1e-9, k + 1)[1:-1]
     if method == "natural_breaks":
-        clf = mapclassify.FisherJenks(values, k=k)
-    elif method == "quantiles":
-        clf = mapclassify.Quantiles(values, k=k)
-    elif method == "equal_interval":
-        clf = mapclassify.EqualInterval(values, k=k)
+        bins = fisher_jenks(values, k)
     else:
-        clf = mapclassify.StdMean(values, multiples=[-1.5, -0.5, 0.5, 1.5])
-    b = np.asarray(clf.bins[:-1], dtype="f8")
+        import mapclassify  # only for the other methods: importing it costs seconds (see above)
+
+        if method == "quantiles":
+            bins = mapclassify.Quantiles(values, k=k).bins
+        elif method == "equal_interval":
+            bins = mapclassify.EqualInterval(values, k=k).bins
+        else:
+            bins = mapclassify.StdMean(values, multiples=[-1.5, -0.5, 0.5, 1.5]).bins
+    b = np.asarray(bins[:-1], dtype="f8")
     if b.size != k - 1:  # StdMean may collapse classes on skewed data
         b = np.interp(np.linspace(0, 1, k + 1)[1:-1], np.linspace(0, 1, b.size + 2), np.r_[values.min(), b,
                       values.max()])
@@ -133,6 +189,26 @@ def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int =
     breaks = class_breaks(sample, method, thresholds=thresholds)
     logger.info("%s: %s breaks %s from %d sampled cells", name, method, breaks.round(4).tolist(), sample.size)
     return classify(index, breaks), breaks
+
+
+def zone_many(indexes: dict[str, xr.DataArray], method: str = "natural_breaks", sample_size: int = 200_000,
+              thresholds=None) -> dict[str, tuple[xr.DataArray, np.ndarray]]:
+    """:func:`zone` of several index rasters, their breaks drawn in parallel.
+
+    Fisher-Jenks is quadratic in the sample and single-threaded (seconds per raster at 200,000 cells); the
+    rasters' breaks run as tasks of the current Dask scheduler (its threads: the kernel releases the GIL).
+    Same zones and breaks as :func:`zone` on each.
+    """
+    import dask
+
+    names = list(indexes)
+    samples = [systematic_sample(indexes[n], sample_size) for n in names]
+    breaks = dask.compute(*[dask.delayed(class_breaks)(s, method, thresholds=thresholds) for s in samples])
+    out = {}
+    for n, sample, b in zip(names, samples, breaks, strict=True):
+        logger.info("%s: %s breaks %s from %d sampled cells", n, method, b.round(4).tolist(), sample.size)
+        out[n] = (classify(indexes[n], b), b)
+    return out
 
 
 def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:

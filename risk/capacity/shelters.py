@@ -69,15 +69,17 @@ def zone_levels(rasters: Mapping[str, xr.DataArray], grid, xs, ys, basis: str = 
         One int64 column per hazard; 0 off the grid or where the raster has no data.
     """
     out = {}
+    if basis != "risk":
+        z = zoning_config
+        # the breaks the zoning rule would draw (its zones rasters are left unused: lazy, uncomputed graphs),
+        # drawn in parallel; the points are classified on their float64 values
+        zoned = zoning.zone_many(dict(rasters), z["method"], z["sample_size"], z["thresholds"])
     for hazard, raster in rasters.items():
         if basis == "risk":
             zones = values_at_points({hazard: raster}, grid, xs, ys, fill=0, dtype="uint8")[hazard]
             out[hazard] = zones.astype("int64")
             continue
-        z = zoning_config
-        # the breaks the zoning rule would draw (its zones raster is left unused: a lazy, uncomputed graph);
-        # the points are classified on their float64 values
-        _, breaks = zoning.zone(raster, z["method"], z["sample_size"], z["thresholds"], hazard)
+        _, breaks = zoned[hazard]
         values = values_at_points({hazard: raster}, grid, xs, ys)[hazard].astype("f8")
         levels = zoning.classify(xr.DataArray(values, dims="point"), breaks).to_numpy().astype("int64")
         logger.info("%s: %d settlements in hazard zones >= %d", hazard, int((levels >= min_level).sum()),

@@ -19,10 +19,12 @@ def main(snakemake):
     grid = io.read_grid(snakemake.input.grid)
     with rule_session(snakemake.log[0], p.dask):
         townships = io.read_vector(snakemake.input.townships, crs=grid.crs)
+        zoned = zoning.zone_many({n: io.read_raster_on_grid(i, grid, resampling="nearest")
+                                  for n, i in zip(p.names, snakemake.input.index, strict=True)},
+                                 p.method, p.sample_size, p.thresholds)
         for name, index, tif, qml, png in zip(p.names, snakemake.input.index, out.tif, out.qml, out.png,
                                               strict=True):
-            zones, breaks = zoning.zone(io.read_raster_on_grid(index, grid, resampling="nearest"), p.method,
-                                        p.sample_size, p.thresholds, name)
+            zones, breaks = zoned[name]
             io.write_raster(zones, tif, grid, nodata=0, dtype="uint8", cog=True,
                             tags=zoning.zoning_tags(name, p.method, breaks, Path(index).name),
                             band_description=zoning.band_description(name), colormap=zoning.ZONE_COLORS,

@@ -1,0 +1,30 @@
+"""bench/bench_dag.py's bookkeeping: the critical path of a job graph and the start-up lines of the rules' logs."""
+
+import importlib.util
+from pathlib import Path
+
+from risk.runtime import STARTUP_MARK, configure_logging, process_age
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench_dag():
+    spec = importlib.util.spec_from_file_location("bench_dag", ROOT / "bench" / "bench_dag.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_critical_path_is_the_longest_dependent_chain():
+    deps = {"all": ["c", "d"], "a": [], "b": ["a"], "c": ["b"], "d": ["a"]}
+    wall = {"a": 2.0, "b": 1.0, "c": 1.0, "d": 5.0}
+    t, chain = _bench_dag().critical_path(deps, wall)
+    assert t == 7.0 and chain == ["a", "d", "all"]
+
+
+def test_every_rule_log_starts_with_its_start_up(tmp_path):
+    log = tmp_path / "zoning.log"
+    configure_logging(str(log))
+    starts = _bench_dag().read_startups(tmp_path)
+    assert STARTUP_MARK in log.read_text(encoding="utf-8")
+    assert 0.0 <= starts["zoning"] <= process_age()
