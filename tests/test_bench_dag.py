@@ -27,4 +27,4 @@ def test_every_rule_log_starts_with_its_start_up(tmp_path):
     configure_logging(str(log))
     starts = _bench_dag().read_startups(tmp_path)
     assert STARTUP_MARK in log.read_text(encoding="utf-8")
-    assert 0.0 <= starts["zoning"] <= process_age()
+    assert 0.0 <= starts["zoning"] <= process_age() + 0.01  # the log shows it to 10 ms
