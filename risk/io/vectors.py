@@ -30,6 +30,61 @@ def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str
         for name, gdf in layers.items():
             kw = {"geometry_type": geometry_types[name]} if name in geometry_types else {}
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kw)
+        if path.suffix == ".gpkg":
+            write_layer_styles(tmp, {name: _kind_and_columns(gdf, geometry_types.get(name))
+                                     for name, gdf in layers.items()})
+
+
+def _kind_and_columns(gdf, declared: str | None) -> tuple[str, list[str]]:
+    geom = getattr(gdf, "_geometry_column_name", None)
+    if geom is None or geom not in gdf.columns:
+        return "none", [str(c) for c in gdf.columns]
+    columns = [str(c) for c in gdf.columns if c != geom]
+    kind = declared or next((str(t) for t in gdf.geom_type.dropna().unique()), "Point")
+    kind = kind.lower()
+    return ("polygon" if "polygon" in kind else "line" if "line" in kind else "point"), columns
+
+
+LAYER_STYLES_DDL = """CREATE TABLE IF NOT EXISTS layer_styles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+  f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
+  useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME)"""
+"""The table QGIS reads a layer's default style from (QGIS writes the same one: "Save as default")."""
+
+
+def write_layer_styles(path, layers) -> None:
+    """Store each layer's default QGIS style (symbols, labels, Chinese field aliases) in a GeoPackage.
+
+    ``layers`` maps layer name to ``(geometry kind, columns)``; the style is
+    :func:`risk.io.styles.layer_style`. QGIS applies it when the layer is opened; other clients ignore
+    the table. Written with sqlite3 (GDAL has no API for it); the timestamp is the pinned
+    ``OGR_CURRENT_DATE`` so reruns keep the same bytes.
+    """
+    import os
+    import sqlite3
+
+    from risk.io.files import FIXED_DATE
+    from risk.io.styles import layer_style
+
+    stamp = os.environ.get("OGR_CURRENT_DATE", FIXED_DATE)
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute(LAYER_STYLES_DDL)
+            geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            for name, (kind, columns) in layers.items():
+                con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (name,))
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
+                    " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)"
+                    " VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)",
+                    (name, geom.get(name, ""), name, layer_style(name, kind, columns),
+                     "risk: default style", stamp))
+            con.execute(
+                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+                " VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?)", (stamp,))
+    finally:
+        con.close()
 
 
 def write_vector(gdf, path, layer: str | None = None) -> None:
