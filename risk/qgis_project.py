@@ -48,7 +48,7 @@ def build(spec: dict, out: Path) -> dict:
     tree = project.layerTreeRoot()
     groups: dict[tuple[str, str], object] = {}
     invalid, layers = [], {}
-    for key, (zh, en) in spec["groups"].items():
+    for key, zh, en in spec["groups"]:
         groups[(key, "")] = tree.addGroup(f"{zh} {en}")
     for e in spec["layers"]:
         path = root_dir / e["path"]

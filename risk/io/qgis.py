@@ -48,7 +48,7 @@ def project_spec(results_dir, files, area: str = "", source: str = "", crs: str 
         d["subgroup_name"] = " ".join(_subgroup_label(e.subgroup)) if e.subgroup else ""
         layers.append(d)
     used = {e.group for e in entries}
-    groups = {k: v for k, v in STAGES.items() if k in used}
+    groups = [[k, *v] for k, v in STAGES.items() if k in used]  # a list: JSON writers may sort mappings
     return {"title": f"{area} 自然灾害综合风险 Natural-hazard risk".strip(), "area": area, "source": source,
             "crs": crs, "groups": groups, "layers": layers}
 
@@ -107,3 +107,112 @@ def build_project(spec: dict, out, python: str | None = None) -> dict:
                 raise RuntimeError(f"{out}: building the QGIS project failed ({python}):\n"
                                    f"{run.stdout[-2000:]}\n{run.stderr[-4000:]}")
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def write_project(spec: dict, out) -> dict:
+    """Write ``out`` (``risk.qgz``): with PyQGIS when QGIS is installed, else as project XML.
+
+    The XML project has the same layers, names, groups and styles but no print layouts (those need
+    QGIS to lay out); the summary's ``built_with`` says which was used.
+    """
+    spec = dict(spec)
+    font = _cjk_font_file()
+    if font:
+        spec.setdefault("font_file", font)
+    python = find_qgis_python()
+    if python is not None:
+        return {"built_with": f"PyQGIS ({python})", **build_project(spec, out, python)}
+    return {"built_with": "project XML (QGIS not found)", **write_project_xml(spec, out)}
+
+
+def _cjk_font_file() -> str | None:
+    try:
+        import mplfonts
+    except ImportError:  # pragma: no cover - mplfonts is a dependency
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return str(path) if path.exists() else None
+
+
+def write_project_xml(spec: dict, out) -> dict:
+    """A QGIS 3 project (``.qgz``: a zip holding the ``.qgs`` XML) written without QGIS.
+
+    Hand-written because no library writes QGIS projects outside QGIS. Each layer carries its style:
+    the ``.qml`` beside a raster, the ``layer_styles`` default of a GeoPackage layer (the same
+    :func:`risk.io.styles.layer_style`). Paths are relative to the project.
+    """
+    import re
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    out = Path(out)
+    root_dir = out.parent
+    crs = spec.get("crs") or "EPSG:4326"
+    srs = f"<spatialrefsys><authid>{escape(crs)}</authid></spatialrefsys>"
+    layers_xml, tree_groups = [], {}
+    for i, e in enumerate(spec["layers"]):
+        lid = f"layer_{i:03d}"
+        path = root_dir / e["path"]
+        if e["layer"]:
+            source = f"./{e['path']}|layername={e['layer']}"
+            kind, provider = "vector", "ogr"
+            style = _gpkg_style(path, e["layer"])
+        else:
+            source = f"./{e['path']}"
+            kind, provider = "raster", "gdal"
+            qml = path.with_suffix(".qml")
+            style = qml.read_text(encoding="utf-8") if qml.exists() else ""
+        body = re.sub(r"(?s)^.*?<qgis[^>]*>|</qgis>\s*$", "", style) if style else ""
+        layers_xml.append(
+            f'    <maplayer type="{kind}">\n      <id>{lid}</id>\n      <datasource>{escape(source)}</datasource>\n'
+            f"      <layername>{escape(e['name'])}</layername>\n      <srs>{srs}</srs>\n"
+            f"      <provider>{provider}</provider>\n{body}\n    </maplayer>")
+        key = e["group"], e.get("subgroup", "")
+        visible = "Qt::Checked" if e["path"] == "zoning/multi_hazard.tif" or e["layer"] == "townships" else \
+            "Qt::Unchecked"
+        tree_groups.setdefault(key, []).append(
+            f'      <layer-tree-layer id="{lid}" name={quoteattr(e["name"])} source={quoteattr(source)} '
+            f'providerKey="{provider}" checked="{visible}" expanded="0"/>')
+    groups_xml = []
+    for g, zh, en in spec["groups"]:
+        inner = tree_groups.get((g, ""), [])
+        subs = sorted({s for (gg, s) in tree_groups if gg == g and s})
+        for s in subs:
+            name = next(e["subgroup_name"] for e in spec["layers"] if e["group"] == g and e["subgroup"] == s)
+            inner.append(f'      <layer-tree-group name={quoteattr(name)} checked="Qt::Checked" expanded="0">\n'
+                         + "\n".join(tree_groups[(g, s)]) + "\n      </layer-tree-group>")
+        groups_xml.append(f'    <layer-tree-group name={quoteattr(f"{zh} {en}")} checked="Qt::Checked" '
+                          f'expanded="{int(g in ("townships", "zoning"))}">\n' + "\n".join(inner)
+                          + "\n    </layer-tree-group>")
+    qgs = f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis projectname={quoteattr(spec.get("title", ""))} version="3.22.0">
+  <title>{escape(spec.get("title", ""))}</title>
+  <projectCrs>{srs}</projectCrs>
+  <layer-tree-group>
+{chr(10).join(groups_xml)}
+  </layer-tree-group>
+  <projectlayers>
+{chr(10).join(layers_xml)}
+  </projectlayers>
+  <properties>
+    <Paths><Absolute type="bool">false</Absolute></Paths>
+  </properties>
+</qgis>
+"""
+    with atomic_path(out, ".tmp.qgz") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(out.stem + ".qgs", qgs)
+    return {"layers": len(spec["layers"]), "invalid": [], "layouts": []}
+
+
+def _gpkg_style(path: Path, layer: str) -> str:
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = ? AND useAsDefault = 1",
+                          (layer,)).fetchone()
+    except sqlite3.OperationalError:  # no layer_styles table (a GeoPackage not written by risk.io)
+        row = None
+    finally:
+        con.close()
+    return row[0] if row else ""
