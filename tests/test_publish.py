@@ -227,3 +227,12 @@ def test_project_opens_in_qgis_from_a_copied_folder(tmp_path, small_grid, how):
         img = np.asarray(Image.open(tmp_path / "layout.png").convert("RGB")).reshape(-1, 3)
         colours = {tuple(c) for c in np.unique(img, axis=0)}
         assert tuple(zoning.ZONE_COLORS[5][:3]) in colours  # the map is drawn, not an empty frame
+
+
+def test_every_zoning_map_has_a_caption_naming_its_hazard_and_file():
+    from risk import HAZARD_LABELS
+
+    for zoned in [*HAZARDS, "multi_hazard"]:
+        text = (ROOT / "workflow" / "report" / "zoning" / f"{zoned}.rst").read_text(encoding="utf-8")
+        assert HAZARD_LABELS[zoned][0] in text and HAZARD_LABELS[zoned][1] in text
+        assert f"``zoning/{zoned}.tif``" in text and "{{" not in text

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from risk.io.catalog import STAGES, describe
 from risk.io.files import atomic_path, write_json
+from risk.io.vectors import data_layers
 
 _STAGE_ORDER = list(STAGES)
 
@@ -28,14 +29,12 @@ def project_spec(results_dir, files, area: str = "", source: str = "", crs: str 
     ``files`` are published rasters (``.tif``) and GeoPackages (every layer of each is listed).
     Paths in the spec are relative to ``results_dir``.
     """
-    import pyogrio
-
     results_dir = Path(results_dir).resolve()
     entries = []
     for f in files:
         rel = Path(f).resolve().relative_to(results_dir).as_posix()
         if rel.endswith(".gpkg"):
-            layer_names = [str(n) for n, _geom in pyogrio.list_layers(f) if n != "layer_styles"]
+            layer_names = data_layers(f)
             entries += [describe(rel, n) for n in layer_names]
         elif rel.endswith(".tif"):
             entries.append(describe(rel))

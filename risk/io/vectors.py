@@ -18,6 +18,17 @@ def read_vector(path, layer: str | None = None, crs: str | None = None):
     return gdf
 
 
+QGIS_TABLES = ("layer_styles", "qgis_projects")
+"""Tables QGIS keeps in a GeoPackage beside the data (styles, projects): not data layers."""
+
+
+def data_layers(path) -> list[str]:
+    """The data layers of a GeoPackage (or any vector file), without QGIS's style and project tables."""
+    import pyogrio
+
+    return [str(n) for n, _ in pyogrio.list_layers(path) if str(n) not in QGIS_TABLES]
+
+
 def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str, str] | None = None) -> None:
     """Write several GeoDataFrames as layers of one GeoPackage, atomically and in the given order.
 

@@ -116,7 +116,7 @@ rule zoning:
         png=[
             report(
                 res("figures", f"zoning_{zoned}.png"),
-                caption="../report/zoning_map.rst",
+                caption=f"../report/zoning/{zoned}.rst",  # one per map: a caption cannot see which file it is
                 category="Risk zoning 风险区划",
                 labels={"hazard": zoned},
             )
