@@ -12,6 +12,9 @@ def read_vector(path, layer: str | None = None, crs: str | None = None):
     """Read a vector layer with pyogrio; reproject to ``crs`` when given."""
     import geopandas as gpd
 
+    if layer is None and str(path).lower().endswith(".gpkg"):
+        names = data_layers(path)  # the one data layer, not QGIS's layer_styles table beside it
+        layer = names[0] if len(names) == 1 else None
     gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
     if crs is not None and gdf.crs is not None:
         gdf = gdf.to_crs(crs)
@@ -29,11 +32,13 @@ def data_layers(path) -> list[str]:
     return [str(n) for n, _ in pyogrio.list_layers(path) if str(n) not in QGIS_TABLES]
 
 
-def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str, str] | None = None) -> None:
+def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str, str] | None = None,
+                 styles: bool = True) -> None:
     """Write several GeoDataFrames as layers of one GeoPackage, atomically and in the given order.
 
     ``geometry_types`` names a layer's geometry type (e.g. ``"Point"``) so that an empty layer
-    still opens in QGIS as the right kind of layer.
+    still opens in QGIS as the right kind of layer. With ``styles`` (published outputs) each layer's
+    default QGIS style and Chinese field aliases go into the file (:func:`write_layer_styles`).
     """
     path = Path(path)
     geometry_types = geometry_types or {}
@@ -41,7 +46,7 @@ def write_layers(layers: Mapping[str, object], path, geometry_types: Mapping[str
         for name, gdf in layers.items():
             kw = {"geometry_type": geometry_types[name]} if name in geometry_types else {}
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", **kw)
-        if path.suffix == ".gpkg":
+        if styles and path.suffix == ".gpkg":
             write_layer_styles(tmp, {name: _kind_and_columns(gdf, geometry_types.get(name))
                                      for name, gdf in layers.items()})
 
@@ -98,10 +103,16 @@ def write_layer_styles(path, layers) -> None:
         con.close()
 
 
-def write_vector(gdf, path, layer: str | None = None) -> None:
-    """Write one GeoDataFrame as a single-layer file (GeoPackage unless the suffix says otherwise)."""
+def write_vector(gdf, path, layer: str | None = None, styles: bool = True) -> None:
+    """Write one GeoDataFrame as a single-layer file (GeoPackage unless the suffix says otherwise).
+
+    ``styles=False`` for files that stand for someone's inputs (the demo's), which carry no QGIS style.
+    """
     path = Path(path)
-    write_layers({layer or path.stem: gdf}, path) if path.suffix == ".gpkg" else _write_other(gdf, path)
+    if path.suffix == ".gpkg":
+        write_layers({layer or path.stem: gdf}, path, styles=styles)
+    else:
+        _write_other(gdf, path)
 
 
 def _write_other(gdf, path: Path) -> None:

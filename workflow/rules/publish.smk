@@ -3,21 +3,10 @@
 # zoning map). Built with PyQGIS where QGIS is installed, else written as project XML (risk.io.qgis).
 
 
-def published_rasters():
-    """Every raster of the default target, plus the hazard rasters and the study-area mask."""
-    tifs = [o for o in STAGE_OUTPUTS if o.endswith(".tif")]
-    tifs += expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS) + [res("grid", "aoi_mask.tif")]
-    return sorted(set(tifs))
-
-
-def published_vectors():
-    return sorted({o for o in STAGE_OUTPUTS if o.endswith(".gpkg")} | {res("survey", "survey.gpkg")})
-
-
 if has_inputs():
     _STYLED = set(STAGE_OUTPUTS) | set(expand(res("hazard", "{hazard}.qml"), hazard=HAZARDS))
     _STYLED |= set(expand(res("risk", "{zoned}.qml"), zoned=ZONED))
-    NEW_STYLES = {t: t[:-4] + ".qml" for t in published_rasters() if t[:-4] + ".qml" not in _STYLED}
+    NEW_STYLES = {t: f"{t[:-4]}.qml" for t in published_rasters() if f"{t[:-4]}.qml" not in _STYLED}
     ZONING_RASTERS = [t for t in published_rasters() if Path(t).parent == RESULTS / "zoning"]
 
     rule layer_styles:
@@ -26,11 +15,11 @@ if has_inputs():
         input:
             rasters=list(NEW_STYLES),
             zones=ZONING_RASTERS,
+            grid=res("grid", "grid.json"),  # its folder's parent is the results folder
         output:
             qml=list(NEW_STYLES.values()),
-            rat=[z + ".aux.xml" for z in ZONING_RASTERS],
+            rat=[f"{z}.aux.xml" for z in ZONING_RASTERS],
         params:
-            results=str(RESULTS),
             n=len(NEW_STYLES),
         log:
             str(LOGS / "layer_styles.log"),
@@ -53,7 +42,6 @@ if has_inputs():
         output:
             res("risk.qgz"),
         params:
-            results=str(RESULTS),
             area_name=config["area_name"],
             config=config,
         log:
@@ -66,4 +54,4 @@ if has_inputs():
         script:
             "../scripts/qgis_project.py"
 
-    STAGE_OUTPUTS.extend([res("risk.qgz"), *NEW_STYLES.values(), *(z + ".aux.xml" for z in ZONING_RASTERS)])
+    STAGE_OUTPUTS.extend([res("risk.qgz"), *NEW_STYLES.values(), *(f"{z}.aux.xml" for z in ZONING_RASTERS)])

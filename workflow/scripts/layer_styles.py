@@ -11,10 +11,11 @@ from risk.runtime import rule_session
 
 
 def main(snakemake):
-    p, inp, out = snakemake.params, snakemake.input, snakemake.output
+    inp, out = snakemake.input, snakemake.output
+    results = Path(inp.grid).resolve().parents[1]  # grid/grid.json is in the results folder
     with rule_session(snakemake.log[0], None):
         for tif, qml in zip(inp.rasters, out.qml, strict=True):
-            entry = catalog.describe(Path(tif).resolve().relative_to(Path(p.results).resolve()).as_posix())
+            entry = catalog.describe(Path(tif).resolve().relative_to(results).as_posix())
             io.write_text(styles.style_for(tif, entry.style, entry.name), qml)
         for rat in out.rat:
             io.write_text(styles.zoning_rat_xml(), rat)

@@ -6,6 +6,7 @@ Built with PyQGIS when a Python with QGIS is found, else written as project XML 
 
 import datetime
 import logging
+from pathlib import Path
 
 from risk import io
 from risk.io import qgis
@@ -19,7 +20,8 @@ def main(snakemake):
     source = (f"数据来源 Source: risk pipeline, config {config_hash(p.config)[:12]}\n"
               f"日期 Date: {datetime.date.today().isoformat()}")
     with rule_session(snakemake.log[0], None):
-        spec = qgis.project_spec(p.results, [*inp.rasters, *inp.vectors], p.area_name, source, grid.crs)
+        results = Path(inp.grid).resolve().parents[1]  # grid/grid.json is in the results folder
+        spec = qgis.project_spec(results, [*inp.rasters, *inp.vectors], p.area_name, source, grid.crs)
         summary = qgis.write_project(spec, snakemake.output[0])
         logging.getLogger("risk").info("QGIS project: %s", summary)
 
