@@ -11,6 +11,10 @@ if not config:
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
 
 
+# The report's landing page: what the run was (area, grid, hazards, where the provenance is).
+report: "workflow/report/workflow.rst"
+
+
 # One software environment for every rule (used with --use-conda; `make setup` builds the same as .venv).
 conda: "workflow/envs/risk.yaml"
 
