@@ -55,7 +55,7 @@ def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
     t = table.copy()
     t["code"] = t["code"].astype(str)
     g = townships[["code", "geometry"]].assign(code=lambda d: d["code"].astype(str)).merge(t, on="code")
-    fig, ax = plt.subplots(figsize=(10.5, 8), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.5, 8.5), dpi=110)
     g.plot(column="comprehensive_mean", ax=ax, cmap="RdYlGn_r", edgecolor="#555555", linewidth=0.5, legend=True,
            legend_kwds={"shrink": 0.6, "label": bi("综合风险均值", "Mean comprehensive risk", cjk)},
            missing_kwds={"color": "#dddddd"})
@@ -72,7 +72,7 @@ def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
                     if row["priority"] else None)
     handles = [Patch(facecolor="none", edgecolor="#7b0000", hatch="///", linewidth=2,
                      label=bi("优先乡镇（风险高、能力低）", "Priority: high risk, low capacity", cjk))]
-    legend_outside(ax, handles)
+    legend_outside(ax, handles, below=True)  # the colour bar is on the right
     title = bi("三高一低 优先治理乡镇", "Priority townships (high risk, low capacity)", cjk)
     _axes_off(ax, f"{area_name}  {title}" if area_name else title)
     map_furniture(ax)

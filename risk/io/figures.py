@@ -68,8 +68,8 @@ def map_furniture(ax, crs_units: str = "m") -> None:
     """
     from matplotlib_scalebar.scalebar import ScaleBar
 
-    ax.add_artist(ScaleBar(1.0, crs_units, location="lower left", length_fraction=0.3, box_alpha=0.85,
-                           font_properties={"size": 8}, scale_loc="top", border_pad=0.6))
+    ax.add_artist(ScaleBar(1.0, crs_units, location="lower left", length_fraction=0.3, box_alpha=0.8,
+                           font_properties={"size": 8}, border_pad=0.6))
     ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
                 fontsize=11,
                 arrowprops={"facecolor": "black", "edgecolor": "black", "width": 4, "headwidth": 11,
@@ -77,10 +77,13 @@ def map_furniture(ax, crs_units: str = "m") -> None:
                 bbox={"boxstyle": "circle,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
-def legend_outside(ax, handles, title: str | None = None, fontsize: float = 8):
-    """The legend to the right of the map, never over the county."""
-    return ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                     fontsize=fontsize, title=title, title_fontsize=fontsize, framealpha=0.95)
+def legend_outside(ax, handles, title: str | None = None, fontsize: float = 8, below: bool = False):
+    """The legend to the right of the map (``below``: under it, when a colour bar takes the right), never
+    over the county."""
+    where = dict(loc="upper center", bbox_to_anchor=(0.5, -0.1)) if below else \
+        dict(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax.legend(handles=handles, borderaxespad=0.0, fontsize=fontsize, title=title, title_fontsize=fontsize,
+                     framealpha=0.95, **where)
 
 
 def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, max_pixels: int = 1_500_000):
