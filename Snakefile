@@ -24,6 +24,10 @@ validate_config(config, workflow.source_path("workflow/schemas/config.schema.yam
 clear_stale_lock(os.getcwd())
 
 
+# The report's landing page: what the run was (area, grid, hazards, where the provenance is).
+report: "workflow/report/workflow.rst"
+
+
 # One software environment for every rule (used with --use-conda; `make setup` builds the same as .venv).
 conda: "workflow/envs/risk.yaml"
 
@@ -36,6 +40,7 @@ include: "workflow/rules/hazard.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/assessment.smk"
 include: "workflow/rules/capacity.smk"
+include: "workflow/rules/publish.smk"
 include: "workflow/rules/report.smk"
 
 

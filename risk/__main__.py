@@ -2,14 +2,19 @@
 
 Commands
 --------
+run
+    Run the whole pipeline (Snakemake with the local profile): ``risk run [--config my.yaml] [--cores 2]``.
 demo
     Generate the synthetic demo inputs for an AOI: ``python -m risk demo --aoi PATH --out DIR --seed N``.
+validate
+    Check a config and the inputs it names, every problem at once, nothing run: ``risk validate my.yaml``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -31,6 +36,39 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args: argparse.Namespace) -> int:
+    import subprocess
+
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--profile",
+           str(ROOT / "profiles" / "local"), "--configfile", str(Path(args.config).resolve()), *args.targets]
+    if args.dry_run:
+        cmd.append("-n")
+    done = subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    if done != 0 or args.dry_run or args.no_report:
+        return done
+    from risk.config import load_yaml
+
+    results = load_yaml(args.config).get("results_dir", "results")
+    report = Path(results) if Path(results).is_absolute() else ROOT / results
+    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
+                           str(Path(args.config).resolve()), "--report", str(report / "report.html")],
+                          cwd=ROOT, check=False).returncode
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from risk.validate import check
+
+    problems = check(args.config, args.root)
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
+    if not problems:
+        print(f"{args.config}: the config and every input it names are usable")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m risk", description="Natural-hazard risk pipeline tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--area-name", default=None, help="area_name for the config (default: the AOI's name field)")
     d.add_argument("--quiet", action="store_true", help="no progress lines")
     d.set_defaults(func=_demo)
+    r = sub.add_parser("run", help="run the whole pipeline and write the report",
+                       description="Run every rule (Snakemake, profile profiles/local), then write the HTML report.")
+    r.add_argument("--config", default=str(ROOT / "configs" / "config.yaml"), help="config file (default: the demo)")
+    r.add_argument("--cores", type=int, default=2, help="CPU cores (default 2)")
+    r.add_argument("-n", "--dry-run", action="store_true", help="only say what would run")
+    r.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    r.add_argument("targets", nargs="*", help="files to make (default: everything)")
+    r.set_defaults(func=_run)
+    v = sub.add_parser("validate", help="check a config and its inputs without running anything",
+                       description="Check a config against the schema and every input it names; report every "
+                                   "problem at once. Exit status 1 if there is any.")
+    v.add_argument("config", help="config file")
+    v.add_argument("--root", default=".", help="folder relative input paths start from (default: current)")
+    v.set_defaults(func=_validate)
     return parser
 
 

@@ -136,7 +136,7 @@ def test_capacity_stage_scripts(county):
     assert len(ci) == 4 and ci.loc[ci["capacity_index"].idxmax(), "name"] == "北甲镇"
     assert ci.loc[ci["name"] == "南丁镇", "code"].astype(str).item() == "104"
     assert "w_warning_coverage_pct" in ci and "n_warning_coverage_pct" in ci
-    gp = gpd.read_file(r / "capacity" / "capacity_index.gpkg")
+    gp = gpd.read_file(r / "capacity" / "capacity_index.gpkg", layer="capacity_index")
     assert len(gp) == 4 and gp.geometry.notna().all()
     w = io.read_table(r / "capacity" / "weights.csv")
     assert w["weight"].sum() == pytest.approx(1) and (w["group_cr"] < 0.1).all()
@@ -198,7 +198,7 @@ def test_capacity_stage_scripts(county):
     assert gaps["gap"].sum() == pytest.approx(cov["gap"].sum())
     sites = io.read_table(r / "shelters" / "selected_sites.csv")
     assert sites["cumulative_share"].is_monotonic_increasing and (sites["cumulative_share"] <= 1 + 1e-9).all()
-    assert len(gpd.read_file(r / "shelters" / "selected_sites.gpkg")) == len(sites)
+    assert len(gpd.read_file(r / "shelters" / "selected_sites.gpkg", layer="selected_sites")) == len(sites)
 
     ac = defaults("access")
     run_script("relief_access", tmp,

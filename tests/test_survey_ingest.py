@@ -14,6 +14,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon, box
 
+from risk.io.vectors import data_layers
 from risk.survey import REASONS, SurveyInputError, check_sources, ingest, ingest_sources
 from risk.survey.coords import wgs84_to_bd09, wgs84_to_gcj02
 
@@ -364,7 +365,7 @@ def test_script_writes_the_database_and_the_report(tmp_path):
         log=[str(tmp_path / "log.txt")])
     load_script().main(smk)
     assert "survey ingest, rows per file" in (tmp_path / "log.txt").read_text(encoding="utf-8")
-    assert pyogrio.list_layers(out / "survey.gpkg")[:, 0].tolist() == ["waterlogging", "power", "rejected"]
+    assert data_layers(out / "survey.gpkg") == ["waterlogging", "power", "rejected"]
     report = pd.read_csv(out / "ingest_report.csv", encoding="utf-8-sig")
     assert report["file"].tolist() == ["内涝点.csv", "p.gpkg"]
     assert (report["rows_read"] == report["accepted"] + report["rejected"]).all()

@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS  # noqa: E402
+from risk.io.figures import legend_outside, map_furniture  # noqa: E402
 
 
 def has_cjk() -> bool:
@@ -54,7 +55,7 @@ def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
     t = table.copy()
     t["code"] = t["code"].astype(str)
     g = townships[["code", "geometry"]].assign(code=lambda d: d["code"].astype(str)).merge(t, on="code")
-    fig, ax = plt.subplots(figsize=(8, 8), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.5, 8.5), dpi=110)
     g.plot(column="comprehensive_mean", ax=ax, cmap="RdYlGn_r", edgecolor="#555555", linewidth=0.5, legend=True,
            legend_kwds={"shrink": 0.6, "label": bi("综合风险均值", "Mean comprehensive risk", cjk)},
            missing_kwds={"color": "#dddddd"})
@@ -71,9 +72,10 @@ def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
                     if row["priority"] else None)
     handles = [Patch(facecolor="none", edgecolor="#7b0000", hatch="///", linewidth=2,
                      label=bi("优先乡镇（风险高、能力低）", "Priority: high risk, low capacity", cjk))]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    legend_outside(ax, handles, below=True)  # the colour bar is on the right
     title = bi("三高一低 优先治理乡镇", "Priority townships (high risk, low capacity)", cjk)
     _axes_off(ax, f"{area_name}  {title}" if area_name else title)
+    map_furniture(ax)
     ax.text(0.01, 0.99, bi("标注：乡镇名、减灾能力等级", "Labels: township name, capacity grade", cjk)
             if cjk else "Labels: township code, capacity grade", transform=ax.transAxes, fontsize=7, va="top")
     fig.tight_layout()
@@ -131,9 +133,10 @@ def shelter_map(townships, coverage, shelters, selected, zones=None, grid=None, 
         handles.append(Line2D([], [], marker="*", ls="", color="#ffd700", markeredgecolor="k", markersize=11,
                               label=bi("建议新增场所（按选取顺序）", "proposed new sites (pick order)", cjk)
                               + f" ({len(selected)})"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, framealpha=0.9)
+    legend_outside(ax, handles, fontsize=7.5)
     title = bi("避难场所覆盖与缺口", "Shelter coverage and gaps", cjk)
     _axes_off(ax, f"{area_name}  {title}" if area_name else title)
+    map_furniture(ax)
     fig.tight_layout()
     return fig
 

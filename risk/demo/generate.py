@@ -143,9 +143,10 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     rivers = _rivers_frame(terrain, crs)
     for name, gdf in (("rivers", rivers), ("roads", roads), ("townships", townships)):
         log(f"writing {INPUTS[name]} ({len(gdf)} features)")
-        write_vector(gdf, out / INPUTS[name])
+        write_vector(gdf, out / INPUTS[name], styles=False)
     log(f"writing settlements.gpkg ({len(settlements)} settlements, {int(settlements['population'].sum()):,} people)")
-    write_vector(settlements[["name", "kind", "population", "township", "geometry"]], out / INPUTS["settlements"])
+    write_vector(settlements[["name", "kind", "population", "township", "geometry"]], out / INPUTS["settlements"],
+                 styles=False)
 
     # -- land cover and population -----------------------------------------------------------------------
     aoi = make_aoi_mask(aoi_p, grid, dask_=False).values
@@ -224,7 +225,7 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     fac = facilities.facilities(rng_for(seed, "facilities"), seats, aoi_geom, crs, real, r_city, usable_site)
     for key, file_key in (("shelters", "shelters"), ("candidates", "shelter_candidates"), ("depots", "depots")):
         log(f"writing {INPUTS[file_key]} ({len(fac[key])} features)")
-        write_vector(fac[key], out / INPUTS[file_key])
+        write_vector(fac[key], out / INPUTS[file_key], styles=False)
     cap = facilities.capacity_table(rng_for(seed, "capacity"), townships, seats, settlements, fac["shelters"],
                                     town_of)
     log(f"writing {INPUTS['capacity']}")
@@ -237,7 +238,7 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     # -- config -----------------------------------------------------------------------------------------------
     if aoi_path is None:
         aoi_path = (out / "aoi.gpkg").as_posix()
-        write_vector(aoi_p, out / "aoi.gpkg")
+        write_vector(aoi_p, out / "aoi.gpkg", styles=False)
     cfg = make_config(out, aoi_path, area_name or ("凌源市 Lingyuan" if real else "Demo area"), seed, crs, res, chunk)
     text = ("# Synthetic demo inputs written by `python -m risk demo` (risk.demo.generate).\n"
             f"# seed {seed}; grid {grid.width} x {grid.height} cells of {res:g} m on {crs}.\n"
@@ -287,7 +288,7 @@ def _write_events(out: Path, points: dict, cov: dict, lc: np.ndarray, crs: str, 
                             "type_zh": [GEO_TYPES[t] for t in keys],
                             "year": rng.integers(2000, 2025, len(x)).astype(np.int32)},
                            geometry=gpd.points_from_xy(x, y), crs=crs)
-    write_vector(geo, out / INPUTS["events"]["geological"])
+    write_vector(geo, out / INPUTS["events"]["geological"], styles=False)
     x, y, r, c = points["wildfire"]
     months = rng.choice([3, 4, 5, 10, 11, 6, 9, 12, 1, 2, 7, 8], size=len(x),
                         p=[0.16, 0.3, 0.1, 0.16, 0.14, 0.02, 0.03, 0.03, 0.02, 0.02, 0.01, 0.01])
@@ -297,7 +298,7 @@ def _write_events(out: Path, points: dict, cov: dict, lc: np.ndarray, crs: str, 
     fire = gpd.GeoDataFrame({"id": np.arange(1, len(x) + 1, dtype=np.int32), "date": dates,
                              "landcover": [landcover.LANDCOVER_KEYS.get(int(v), "nodata") for v in lc[r, c]]},
                             geometry=gpd.points_from_xy(x, y), crs=crs)
-    write_vector(fire, out / INPUTS["events"]["wildfire"])
+    write_vector(fire, out / INPUTS["events"]["wildfire"], styles=False)
 
 
 class _Sampler:

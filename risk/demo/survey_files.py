@@ -398,7 +398,7 @@ def write_power(rows: list[dict], path, crs: str) -> None:
     df = pd.DataFrame([{k: r.get(k) for k in POWER_FIELDS} for r in rows])
     df["高度（m）"] = df["高度（m）"].astype("float64")
     df["建成年份"] = df["建成年份"].astype("int32")
-    write_vector(gpd.GeoDataFrame(df, geometry=geoms, crs=crs), path)
+    write_vector(gpd.GeoDataFrame(df, geometry=geoms, crs=crs), path, styles=False)
 
 
 # -- 广告牌.geojson (WGS84 geometry) ---------------------------------------------------------------

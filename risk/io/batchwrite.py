@@ -34,7 +34,7 @@ from rasterio.windows import Window
 
 from risk.grid import Grid, sample_stride
 from risk.io import atomic_path
-from risk.io.rasters import cast_block, geotiff_profile, read_tags
+from risk.io.rasters import cast_block, geotiff_profile, read_tags, to_cog
 
 
 def batches(grid: Grid, chunks, batch_pixels: int):
@@ -66,7 +66,8 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
                   batch_pixels: int = 2 * 1024 * 1024, threads: str | None = None,
                   mask: xr.DataArray | None = None, zlevel: int = 1,
                   sample_size: int | None = None, quantiles: tuple[float, float] = (0.02, 0.98),
-                  paths: Mapping[str, str | os.PathLike] | None = None) -> None:
+                  paths: Mapping[str, str | os.PathLike] | None = None, cog: bool = False,
+                  overview_resampling: str = "average") -> None:
     """Write each DataArray to its path (GeoTIFF on ``grid``), computing shared work once.
 
     Parameters
@@ -91,6 +92,10 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     paths : dict of name to path, optional
         When given, ``arrays``, ``tags`` and ``descriptions`` are keyed by name (as the stage functions
         return them) and each is written to ``paths[name]``.
+    cog : bool
+        Rewrite each file as a Cloud-Optimized GeoTIFF with internal overviews
+        (:func:`risk.io.rasters.to_cog`; ``overview_resampling`` ``average`` or ``nearest``), as
+        published rasters are. The values do not change.
     """
     if paths is not None:
         arrays, tags, descriptions = ({paths[k]: v for k, v in d.items()} if d is not None else None
@@ -155,6 +160,10 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     for paths in unique.values():
         for q in paths[1:]:
             _copy_with_tags(paths[0], q, tags.get(str(q)), descriptions.get(str(q)))
+    if cog:
+        # after the copies: a COG's tags cannot be rewritten in place without breaking its layout
+        for p, _ in items:
+            to_cog(p, dtype, overview_resampling, threads)
 
 
 def _copy_with_tags(src: Path, dst: Path, tags, description) -> None:

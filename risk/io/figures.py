@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS  # noqa: E402
@@ -58,6 +59,33 @@ def _decorate(ax, title, boundaries=None):
     ax.set_aspect("equal")
 
 
+def map_furniture(ax, crs_units: str = "m") -> None:
+    """A scale bar (lower left) and a north arrow (upper right) on a map in a projected CRS.
+
+    The scale bar is matplotlib-scalebar's (axis units are metres of the analysis grid). The arrow is
+    drawn by hand: matplotlib has no north arrow and the grid is north-up (a Gauss-Krüger grid's
+    north differs from true north by under 2° within a county, less than the arrow's width).
+    """
+    from matplotlib_scalebar.scalebar import ScaleBar
+
+    ax.add_artist(ScaleBar(1.0, crs_units, location="lower left", length_fraction=0.3, box_alpha=0.8,
+                           font_properties={"size": 8}, border_pad=0.6))
+    ax.annotate("N", xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction", ha="center", va="center",
+                fontsize=11,
+                arrowprops={"facecolor": "black", "edgecolor": "black", "width": 4, "headwidth": 11,
+                            "headlength": 10},
+                bbox={"boxstyle": "circle,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+def legend_outside(ax, handles, title: str | None = None, fontsize: float = 8, below: bool = False):
+    """The legend to the right of the map (``below``: under it, when a colour bar takes the right), never
+    over the county."""
+    where = dict(loc="upper center", bbox_to_anchor=(0.5, -0.1)) if below else \
+        dict(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax.legend(handles=handles, borderaxespad=0.0, fontsize=fontsize, title=title, title_fontsize=fontsize,
+                     framealpha=0.95, **where)
+
+
 def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, max_pixels: int = 1_500_000):
     """Map of a 1-5 zoning raster with the five bilingual classes in the legend.
 
@@ -68,15 +96,17 @@ def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, 
     z = np.asarray(zones)[::step, ::step].astype("f4")
     z[z == 0] = np.nan
     cmap = ListedColormap([np.array(ZONE_COLORS[k][:3]) / 255 for k in range(1, 6)])
-    fig, ax = plt.subplots(figsize=(7, 7.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 7.5), dpi=110)
     ax.imshow(z, extent=_extent(grid), cmap=cmap, norm=BoundaryNorm(np.arange(0.5, 6.5), 5),
               interpolation="nearest")
     _decorate(ax, title, boundaries)
     labels = labels or ZONE_LABELS
     handles = [Patch(color=np.array(ZONE_COLORS[k][:3]) / 255, label=f"{k} {labels[k][0]} {labels[k][1]}")
                for k in range(5, 0, -1)]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, title="风险等级 Level", title_fontsize=8,
-              framealpha=0.9)
+    if boundaries is not None and len(boundaries):
+        handles.append(Line2D([], [], color="#444444", linewidth=0.8, label="乡镇界 Township boundary"))
+    legend_outside(ax, handles, "风险等级 Level")
+    map_furniture(ax)
     fig.tight_layout()
     return fig
 
@@ -91,5 +121,6 @@ def index_map(values: np.ndarray, grid, title: str, label: str = "", boundaries=
     im = ax.imshow(v, extent=_extent(grid), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     _decorate(ax, title, boundaries)
     fig.colorbar(im, ax=ax, shrink=0.7, label=label)
+    map_furniture(ax)
     fig.tight_layout()
     return fig

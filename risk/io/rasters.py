@@ -163,18 +163,39 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
                         dst.write(block, 1, window=window)
                     _describe(dst, tags, band_description, colormap)
                 if cog:
-                    from rasterio.shutil import copy as rio_copy
-
-                    rio_copy(target, final_tmp, driver="COG", COMPRESS="DEFLATE",
-                             PREDICTOR="YES" if np.dtype(dtype).kind == "f" else "NO", BLOCKSIZE=512,
-                             OVERVIEWS="IGNORE_EXISTING", RESAMPLING=overview_resampling.upper(),
-                             NUM_THREADS=gdal_threads(threads), BIGTIFF="IF_SAFER")
+                    cog_copy(target, final_tmp, dtype, overview_resampling, threads)
         finally:
             if cog:
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()
     if colormap is not None and cog:
         _ensure_colormap(path, colormap)
+
+
+def cog_copy(src, dst, dtype: str = "float32", overview_resampling: str = "average",
+             threads: str | None = None, zlevel: int | None = None) -> None:
+    """Copy a GeoTIFF into GDAL's Cloud-Optimized layout with internal overviews (values unchanged).
+
+    A streaming copy: GDAL reads the tiles back rather than holding the raster. DEFLATE is lossless,
+    so every pixel of ``dst`` equals that of ``src``; tags, band description and colour table are kept.
+    ``overview_resampling`` is ``average`` for continuous values, ``nearest`` for classes.
+    """
+    from rasterio.shutil import copy as rio_copy
+
+    opts = dict(driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES" if np.dtype(dtype).kind == "f" else "NO",
+                BLOCKSIZE=512, OVERVIEWS="IGNORE_EXISTING", RESAMPLING=overview_resampling.upper(),
+                NUM_THREADS=gdal_threads(threads), BIGTIFF="IF_SAFER")
+    if zlevel is not None:
+        opts["LEVEL"] = int(zlevel)
+    rio_copy(str(src), str(dst), **opts)
+
+
+def to_cog(path, dtype: str = "float32", overview_resampling: str = "average", threads: str | None = None,
+           zlevel: int | None = None) -> None:
+    """Rewrite an existing GeoTIFF as a COG in place, atomically (see :func:`cog_copy`)."""
+    path = Path(path)
+    with atomic_path(path, ".cog" + path.suffix) as tmp:
+        cog_copy(path, tmp, dtype, overview_resampling, threads, zlevel)
 
 
 def _describe(dst, tags, band_description, colormap) -> None:

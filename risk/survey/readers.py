@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from risk.io.vectors import data_layers
 from risk.survey.fields import match_header, normalise_header
 from risk.survey.source import (
     SUFFIXES,
@@ -549,7 +550,7 @@ def _read_layer(path: Path, spec: SourceSpec) -> RawSource:
         how += f" {encoding or 'per .cpg'}"
     elif suffix == ".gpkg":
         try:
-            layers = [str(n) for n, _ in pyogrio.list_layers(path)]
+            layers = data_layers(path)  # a GeoPackage saved with its QGIS style has a layer_styles table
         except Exception as e:  # pyogrio raises DataSourceError and friends
             raise SurveyInputError(f"{label}: is not a readable GeoPackage ({e}); expected a .gpkg file") from None
         if layer is None:

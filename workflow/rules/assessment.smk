@@ -116,7 +116,7 @@ rule zoning:
         png=[
             report(
                 res("figures", f"zoning_{zoned}.png"),
-                caption="../report/zoning_map.rst",
+                caption=f"../report/zoning/{zoned}.rst",  # one per map: a caption cannot see which file it is
                 category="Risk zoning 风险区划",
                 labels={"hazard": zoned},
             )
@@ -158,7 +158,8 @@ rule risk_register:
         grid=res("grid", "grid.json"),
     output:
         gpkg=res("points", "risk_register.gpkg"),
-        csv=res("points", "risk_register.csv"),
+        csv=report(res("points", "risk_register.csv"), caption="../report/tables/risk_register.rst",
+                   category="Risk register 风险隐患点"),
     params:
         hazards=list(HAZARDS),
         risk=config["risk"],
@@ -201,7 +202,8 @@ if config["inputs"].get("townships"):
             grid=res("grid", "grid.json"),
         output:
             gpkg=res("zoning", "townships.gpkg"),
-            csv=res("zoning", "townships.csv"),
+            csv=report(res("zoning", "townships.csv"), caption="../report/tables/townships.rst",
+                       category="Risk zoning 风险区划"),
         params:
             zoned=ZONED,
             name_field=config["risk"]["township_name_field"],
@@ -269,7 +271,8 @@ if config["uncertainty"]["enabled"]:
                 townships=input_path("townships"),
                 grid=res("grid", "grid.json"),
             output:
-                csv=res("uncertainty", "townships_stability.csv"),
+                csv=report(res("uncertainty", "townships_stability.csv"),
+                           caption="../report/tables/townships_stability.rst", category="Uncertainty 不确定性"),
             params:
                 zoned=ZONED,
                 name_field=config["risk"]["township_name_field"],

@@ -13,7 +13,8 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships")):
             townships=input_path("townships"),
         output:
             gpkg=res("capacity", "capacity_index.gpkg"),
-            csv=res("capacity", "capacity_index.csv"),
+            csv=report(res("capacity", "capacity_index.csv"), caption="../report/tables/capacity_index.rst",
+                       category="Capacity 减灾能力"),
             weights=res("capacity", "weights.csv"),
         params:
             crs=config["grid"]["crs"],

@@ -143,3 +143,15 @@ def check_hazard_settings():
 
 
 check_hazard_settings()
+
+
+# -- publish stage (publish.smk): what goes into the QGIS project and gets a style ---------------------------
+def published_rasters():
+    """Every raster of the default target, plus the hazard rasters and the study-area mask."""
+    tifs = [o for o in STAGE_OUTPUTS if o.endswith(".tif")]
+    tifs += expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS) + [res("grid", "aoi_mask.tif")]
+    return sorted(set(tifs))
+
+
+def published_vectors():
+    return sorted({o for o in STAGE_OUTPUTS if o.endswith(".gpkg")} | {res("survey", "survey.gpkg")})

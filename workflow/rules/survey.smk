@@ -9,7 +9,8 @@ rule ingest_survey:
         aoi=config["aoi"],
     output:
         gpkg=res("survey", "survey.gpkg"),
-        report=res("survey", "ingest_report.csv"),
+        report=report(res("survey", "ingest_report.csv"), caption="../report/tables/ingest_report.rst",
+                      category="Survey 承灾体调查"),
     params:
         sources=config["survey"]["sources"],
         n=len(config["survey"]["sources"]),

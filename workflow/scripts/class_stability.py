@@ -30,7 +30,7 @@ def main(snakemake):
                  for n, z in zip(p.zoned, inp.zones, strict=True)}
         stab, info, rtags, descr = U.zone_stability(metrics, p.risk, layers, zones, tags, p.uncertainty)
         write_rasters({n: stab[n] for n in p.zoned}, grid, paths=dict(zip(p.zoned, out.tifs, strict=True)),
-                      tags=rtags, descriptions=descr)
+                      tags=rtags, descriptions=descr, cog=True)
         for n, tif, info_path in zip(p.zoned, out.tifs, out.infos, strict=True):
             io.write_json(U.with_mean_stability(
                 info[n], io.read_raster_on_grid(tif, grid, resampling="nearest")), info_path)

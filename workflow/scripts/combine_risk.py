@@ -24,7 +24,7 @@ def main(snakemake):
         vulnerability = io.read_raster_on_grid(inp.vulnerability, grid, resampling="nearest")
         risks, tags, descr = combine_all(hazards, exposure, vulnerability, p.risk)
         # One pass: each hazard's risk is computed once and feeds both its file and the multi-hazard one.
-        write_rasters({n: risks[n] for n in names}, grid, paths=paths, tags=tags, descriptions=descr)
+        write_rasters({n: risks[n] for n in names}, grid, paths=paths, tags=tags, descriptions=descr, cog=True)
     for h, qml in zip(p.hazards, out.qml, strict=True):
         io.write_text(index_qml(f"{h} risk"), qml)
     io.write_text(index_qml("multi-hazard risk"), out.multi_qml)

@@ -24,11 +24,11 @@ def main(snakemake):
             sigma_m=p.sigma_m)
         paths = {k: getattr(out, k) for k in (*layers, "exposure")}
         write_rasters(layers, grid, paths=paths, mask=aoi, sample_size=n, quantiles=q, tags=tags,
-                      descriptions=descriptions)
+                      descriptions=descriptions, cog=True)
         index, tags, descriptions = exposure.index_layer(
             {k: read(paths[k], grid, "nearest") for k in layers},
             {k: sample_bounds(paths[k], n, q) for k in layers}, p.weights, p.transforms, q, n)
-        write_rasters(index, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions)
+        write_rasters(index, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions, cog=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def main(snakemake):
         features = io.read_rasters_on_grid(inp.features, grid, names=p.settings["features"])
         aoi = io.read_raster_on_grid(inp.aoi, grid, resampling="nearest", dtype="uint8")
         hazard, metrics, payload = index_model(features, p.settings, p.normalize, p.sample_size, p.hazard)
-        io.write_raster(hazard.where(aoi == 1), out.hazard, grid, tags={"HAZARD": p.hazard, "MODE": "index"},
+        io.write_raster(hazard.where(aoi == 1), out.hazard, grid, cog=True, tags={"HAZARD": p.hazard, "MODE": "index"},
                         band_description=f"{p.hazard} hazard index 0-1 (index)")
     io.write_text(index_qml(f"{p.hazard} hazard"), out.qml)
     io.write_json(metrics, out.metrics)

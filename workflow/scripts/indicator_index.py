@@ -28,7 +28,7 @@ def main(snakemake):
             {name: io.read_raster_on_grid(f, grid, "nearest") for name, f in files.items()},
             {name: sample_bounds(f, n, q) for name, f in files.items()}, p.weights, p.multi_hazard, q, n)
         paths = {k: getattr(out, k) for k in layers}
-        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions)
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions, cog=True)
     io.write_json(record, out.record)
 
 

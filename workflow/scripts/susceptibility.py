@@ -26,7 +26,7 @@ def main(snakemake):
             features, grid, xs, ys, hazard=p.hazard, settings=p.settings, training=p.training,
             normalize_cfg=p.normalize, index_sample_size=p.index_sample_size, presence_desc=p.presence_desc,
             n_jobs=snakemake.threads)
-        io.write_raster(hazard.where(aoi == 1), out.hazard, grid,
+        io.write_raster(hazard.where(aoi == 1), out.hazard, grid, cog=True,
                         tags={"HAZARD": p.hazard, "MODE": metrics["mode"]},
                         band_description=f"{p.hazard} hazard index 0-1 ({metrics['mode']})")
     io.write_text(index_qml(f"{p.hazard} hazard"), out.qml)
