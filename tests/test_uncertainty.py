@@ -108,7 +108,7 @@ def test_zone_stability_of_a_run(small_grid):
                      "normalisation": {
                          "c/x1": {"lo": 0.0, "hi": 1.0, "direction": "more"},
                          "c/x2": {"lo": 0.0, "hi": 1.0, "direction": "less", "transform": "none"}}}}
-    risk_cfg = {"formula": "geometric", "multi_hazard": {"rule": "max"}}
+    risk_cfg = {"method": "index", "formula": "geometric", "multi_hazard": {"rule": "max"}}
     spec = U.build_spec(metrics, risk_cfg)
     np_layers = {k: v.compute() for k, v in layers.items()}
     names = ["c", "multi_hazard"]

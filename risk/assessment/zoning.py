@@ -35,6 +35,23 @@ ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
     4: (253, 174, 97, 255),
     5: (215, 25, 28, 255),
 }
+FOUR_LABELS = {1: ("低", "Low"), 2: ("中", "Medium"), 3: ("高", "High"), 4: ("极高", "Very high")}
+FOUR_COLORS = {1: (26, 150, 65, 255), 2: (255, 255, 191, 255), 3: (253, 174, 97, 255), 4: (215, 25, 28, 255)}
+
+
+def level_scheme(levels: int = 5) -> tuple[dict, dict]:
+    """Labels and colours of a zoning with ``levels`` classes: five 低…高 (default) or four 低/中/高/极高.
+
+    Examples
+    --------
+    >>> level_scheme(4)[0][4]
+    ('极高', 'Very high')
+    """
+    if levels == 5:
+        return ZONE_LABELS, ZONE_COLORS
+    if levels == 4:
+        return FOUR_LABELS, FOUR_COLORS
+    raise ValueError(f"hazard_zoning.levels: {levels!r} is not 4 or 5")
 
 
 def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
@@ -110,7 +127,7 @@ def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
 
 
 def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int = 200_000, thresholds=None,
-         name: str = "") -> tuple[xr.DataArray, np.ndarray]:
+         name: str = "", k: int = 5, exposed_only: bool = False) -> tuple[xr.DataArray, np.ndarray]:
     """Five zones of an index raster: breaks drawn on a systematic sample, then every cell classified.
 
     Parameters
@@ -123,19 +140,27 @@ def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int =
         About how many cells the breaks are drawn on (:func:`risk.grid.systematic_sample`).
     name : str
         What is zoned, for the log.
+    k : int
+        Number of zones (5, or 4 for a four-level hazard zoning).
+    exposed_only : bool
+        Draw the breaks on the cells with a value above 0 only (risk: cells where nothing is exposed
+        have risk 0 and fall in zone 1 without driving the breaks).
 
     Returns
     -------
     zones, breaks
-        :func:`classify`'s zones (uint8 1-5, 0 nodata) and the four breaks.
+        :func:`classify`'s zones (uint8 1-k, 0 nodata) and the ``k - 1`` breaks.
     """
     sample = systematic_sample(index, sample_size)
-    breaks = class_breaks(sample, method, thresholds=thresholds)
+    if exposed_only and (sample > 0).any():
+        sample = sample[sample > 0]
+    breaks = class_breaks(sample, method, k=k, thresholds=thresholds)
     logger.info("%s: %s breaks %s from %d sampled cells", name, method, breaks.round(4).tolist(), sample.size)
     return classify(index, breaks), breaks
 
 
-def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:
+def zoning_tags(hazard: str, method: str, breaks, source: str = "", labels=None,
+                exposed_only: bool = False) -> dict[str, str]:
     """GeoTIFF metadata recording the method and the breaks (and the labels) of a zoning raster."""
     tags = {
         "HAZARD": hazard,
@@ -143,8 +168,9 @@ def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str,
         "ZONING_BREAKS": json.dumps([float(x) for x in breaks]),  # full precision: the exact edges used
         "ZONING_RULE": "zone k holds values in (break[k-1], break[k]]; zone 1 <= break[0]; 0 = nodata",
         "SOURCE_INDEX": source,
+        "BREAKS_FROM": "cells with a value above 0 (something exposed)" if exposed_only else "all cells",
     }
-    for k, (zh, en) in ZONE_LABELS.items():
+    for k, (zh, en) in (labels or ZONE_LABELS).items():
         tags[f"CLASS_{k}"] = f"{zh} {en}"
     return tags
 
@@ -155,6 +181,25 @@ def band_description(hazard: str) -> str:
 
     zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
     return f"{zh}风险区划 {en} risk zone (1 低 Low … 5 高 High, 0 nodata)"
+
+
+MATRIX_THRESHOLDS = (1.5, 2.5, 3.5, 4.5)
+"""Fixed breaks that zone risk-matrix levels 1-5 as they are (level 0, nothing exposed, falls in zone 1)."""
+
+
+def risk_zoning_method(risk_tags: dict, method: str, thresholds) -> tuple[str, object]:
+    """Zoning method and thresholds of a risk raster: a risk-matrix raster is zoned by its own levels.
+
+    Examples
+    --------
+    >>> risk_zoning_method({"RISK_METHOD": "matrix"}, "natural_breaks", None)
+    ('fixed', [1.5, 2.5, 3.5, 4.5])
+    >>> risk_zoning_method({}, "quantiles", None)
+    ('quantiles', None)
+    """
+    if risk_tags.get("RISK_METHOD") == "matrix":
+        return "fixed", list(MATRIX_THRESHOLDS)
+    return method, thresholds
 
 
 def map_title(area_name: str, hazard: str) -> str:
