@@ -37,7 +37,7 @@ import xarray as xr
 
 from risk.assessment.combine_risk import multi_kernel, risk_kernel
 from risk.assessment.township_tables import zoning_meta
-from risk.assessment.zoning import class_breaks
+from risk.assessment.zoning import breaks_settings, draw_breaks
 from risk.grid import systematic_sample
 from risk.hazard.normalize import scale
 
@@ -182,11 +182,11 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
                          base_zones: dict[str, xr.DataArray], methods: dict[str, str], thresholds=None,
                          n_draws: int = 50, spread: float = 0.2, seed: int = 0,
                          sample_size: int = 5000,
-                         exposed_only: Mapping[str, bool] | None = None) -> tuple[dict[str, xr.DataArray], dict[str, dict]]:
+                         exposed_only: Mapping[str, tuple[bool, bool]] | None = None) -> tuple[dict[str, xr.DataArray], dict[str, dict]]:
     """:func:`class_stability` of several names in one pass: the same draws, each block read once.
 
-    ``thresholds`` maps a name to its fixed thresholds (for ``fixed`` zonings); ``exposed_only`` the names
-    whose breaks are drawn on cells with risk above 0 only (as the published zoning drew them). The returned rasters
+    ``thresholds`` maps a name to its fixed thresholds (for ``fixed`` zonings); ``exposed_only`` a name to
+    ``(exposed_only, log_breaks)`` of :func:`risk.assessment.zoning.draw_breaks`, as the published zoning drew them. The returned rasters
     are slices of one Dask array: write them together (:func:`risk.io.batchwrite.write_rasters`) so the
     draws run once.
     """
@@ -202,10 +202,8 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     for s in specs:
         r = evaluate_prepared(s, names, sctx)
         for n in names:
-            vals = r[n][np.isfinite(r[n])]
-            if (exposed_only or {}).get(n) and (vals > 0).any():
-                vals = vals[vals > 0]
-            breaks[n].append(class_breaks(vals, methods[n], thresholds=(thresholds or {}).get(n)))
+            eo, lb = (exposed_only or {}).get(n, (False, False))
+            breaks[n].append(draw_breaks(r[n], methods[n], 5, (thresholds or {}).get(n), eo, lb))
     ref = base_zones[names[0]]
     arrs = [layers[k].data for k in keys] + [base_zones[n].data for n in names]
     if isinstance(ref.data, da.Array):
@@ -339,8 +337,7 @@ def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapp
     spec = build_spec(hazard_metrics, risk_cfg)
     methods, thresholds = zoning_settings(zoning_tags)
     keys = set().union(*(layer_keys(spec, n) for n in names))
-    exposed = {n: str(zoning_tags[n].get("BREAKS_FROM", "")).startswith("cells with a value above 0")
-               for n in names}
+    exposed = {n: breaks_settings(zoning_tags[n]) for n in names}
     rasters, infos = class_stability_many({k: layers[k] for k in keys}, spec, names, dict(zones), methods,
                                           thresholds, u["n_draws"], u["spread"], u["seed"], u["sample_size"],
                                           exposed)

@@ -166,6 +166,7 @@ rule zoning:
         thresholds=config["zoning"]["thresholds"],
         sample_size=config["zoning"]["sample_size"],
         exposed_only=config["zoning"]["exposed_only"],
+        log_breaks=config["zoning"]["log_breaks"],
         area_name=config["area_name"],
         dask=dask_params,
     log:

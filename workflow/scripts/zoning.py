@@ -21,12 +21,13 @@ def main(snakemake):
         townships = io.read_vector(snakemake.input.townships, crs=grid.crs)
         for name, index, tif, qml, png in zip(p.names, snakemake.input.index, out.tif, out.qml, out.png,
                                               strict=True):
-            method, thresholds = zoning.risk_zoning_method(io.read_tags(index), p.method, p.thresholds)
+            method, thresholds, log = zoning.risk_zoning_method(io.read_tags(index), p.method, p.thresholds,
+                                                                p.log_breaks)
             zones, breaks = zoning.zone(io.read_raster_on_grid(index, grid, resampling="nearest"), method,
-                                        p.sample_size, thresholds, name, exposed_only=p.exposed_only)
+                                        p.sample_size, thresholds, name, exposed_only=p.exposed_only, log_breaks=log)
             io.write_raster(zones, tif, grid, nodata=0, dtype="uint8", cog=True,
                             tags=zoning.zoning_tags(name, method, breaks, Path(index).name,
-                                                    exposed_only=p.exposed_only),
+                                                    exposed_only=p.exposed_only, log_breaks=log),
                             band_description=zoning.band_description(name), colormap=zoning.ZONE_COLORS,
                             overview_resampling="nearest")
             io.write_text(styles.zoning_qml(zoning.band_description(name)), qml)
