@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-AREA_STEPS = np.linspace(0.0, 1.0, 101)
-"""Area shares the capture curve is reported at."""
+AREA_STEPS = np.r_[0.0, np.geomspace(1e-4, 1.0, 121)]
+"""Area shares the capture curve is reported at: geometric from 0.01 % (harm concentrates in a small share of the
+area where people live), and 0."""
 
 BASELINES = ("exposure", "hazard", "hazard_x_people")
 
@@ -35,7 +36,8 @@ def capture_curve(score: np.ndarray, harm: np.ndarray, area_steps: np.ndarray = 
 
     Examples
     --------
-    >>> capture_curve(np.array([3.0, 2.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0, 0.0]), np.array([0, .5, 1])).tolist()
+    >>> capture_curve(np.array([3.0, 2.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0, 0.0]),
+    ...               np.array([0, .5, 1])).tolist()
     [0.0, 1.0, 1.0]
     >>> capture_curve(np.zeros(4), np.array([1.0, 0, 0, 0]), np.array([0, .5, 1])).tolist()
     [0.0, 0.5, 1.0]
@@ -80,7 +82,7 @@ def record_cells(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, shape
 
 
 def validate_hazard(scores: Mapping[str, np.ndarray], zones: np.ndarray, harm_cells: np.ndarray,
-                    labels: np.ndarray, harm_by_label: np.ndarray, top_area_share: float = 0.1) -> dict:
+                    labels: np.ndarray, harm_by_label: np.ndarray, top_area_share: float = 0.01) -> dict:
     """The figures of one hazard for every score (``risk`` first, then the baselines).
 
     Parameters
@@ -119,7 +121,7 @@ def validate_hazard(scores: Mapping[str, np.ndarray], zones: np.ndarray, harm_ce
 
 def validate(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scores: Mapping[str, Mapping],
              zones: Mapping[str, np.ndarray], labels: np.ndarray, township_names: list[str], *,
-             harm_column: str = "direct_loss_10k_yuan", top_area_share: float = 0.1) -> dict:
+             harm_column: str = "direct_loss_10k_yuan", top_area_share: float = 0.01) -> dict:
     """Validation of every hazard of ``scores`` that the record has disasters of.
 
     Parameters
@@ -140,7 +142,7 @@ def validate(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scores: M
     """
     if "hazard" not in record:
         raise ValueError("disaster record: no column 'hazard'")
-    out = {"harm_column": harm_column, "area_steps": [round(float(x), 2) for x in AREA_STEPS], "hazards": {}}
+    out = {"harm_column": harm_column, "area_steps": [float(f"{x:.6g}") for x in AREA_STEPS], "hazards": {}}
     hz = record["hazard"].astype(str).to_numpy()
     for h, sc in scores.items():
         sel = hz == h
@@ -218,7 +220,7 @@ def hazard_scores(risk: np.ndarray, exposure: np.ndarray, hazard: np.ndarray, pe
 
 def validate_run(table: pd.DataFrame, where: str, grid, townships, layers: Mapping[str, Mapping[str, np.ndarray]],
                  people: np.ndarray, *, name_field: str | None = None,
-                 harm_column: str = "direct_loss_10k_yuan", top_area_share: float = 0.1) -> dict:
+                 harm_column: str = "direct_loss_10k_yuan", top_area_share: float = 0.01) -> dict:
     """:func:`validate` of a run from the record as read and the run's rasters.
 
     Parameters

@@ -113,12 +113,13 @@ def capture_figure(result: dict, area_name: str = ""):
         for name, s in r["scores"].items():
             ax.plot(x, s["curve"], lw=2.2 if name == "risk" else 1.2,
                     label=f"{SCORE_LABELS.get(name, name)} (AUC {s['capture_auc']:.2f})")
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.plot(x[1:], x[1:], color="grey", lw=0.8, ls="--")
+        ax.set_xscale("log")
         ax.axvline(r["zones45_area_share"], color="firebrick", lw=0.8, ls=":")
         ax.set_title(f"{h} ({r['disasters']} 灾情 disasters)", fontsize=9)
-        ax.set_xlabel("面积占比 share of area (ranked by score)", fontsize=8)
+        ax.set_xlabel("面积占比 share of area (ranked by score, log scale)", fontsize=8)
         ax.set_ylabel("灾损占比 share of recorded harm", fontsize=8)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left")
         ax.tick_params(labelsize=7)
     fig.suptitle(f"{area_name} 历史灾情检验 validation against the disaster record".strip(), fontsize=10)
     fig.tight_layout()
