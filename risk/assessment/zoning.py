@@ -228,7 +228,8 @@ MATRIX_THRESHOLDS = (1.5, 2.5, 3.5, 4.5)
 """Fixed breaks that zone risk-matrix levels 1-5 as they are (level 0, nothing exposed, falls in zone 1)."""
 
 
-def risk_zoning_method(risk_tags: dict, method: str, thresholds, log_breaks: bool = True) -> tuple[str, object, bool]:
+def risk_zoning_method(risk_tags: dict, method: str, thresholds,
+                       log_breaks: bool = False) -> tuple[str, object, bool]:
     """Zoning method, thresholds and log-scale breaks of a risk raster: a risk-matrix raster is zoned by its own
     levels; expected harm (spanning orders of magnitude) on log10 when ``log_breaks`` (``zoning.log_breaks``).
 
@@ -236,7 +237,7 @@ def risk_zoning_method(risk_tags: dict, method: str, thresholds, log_breaks: boo
     --------
     >>> risk_zoning_method({"RISK_METHOD": "matrix"}, "natural_breaks", None)
     ('fixed', [1.5, 2.5, 3.5, 4.5], False)
-    >>> risk_zoning_method({"RISK_METHOD": "expected_harm"}, "quantiles", None)
+    >>> risk_zoning_method({"RISK_METHOD": "expected_harm"}, "quantiles", None, log_breaks=True)
     ('quantiles', None, True)
     """
     if risk_tags.get("RISK_METHOD") == "matrix":
