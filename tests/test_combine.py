@@ -51,6 +51,8 @@ def test_multi_hazard_parity(small_grid, rule):
         np.testing.assert_array_equal(ref, np.max(arrs, axis=0))
     elif rule == "union":
         np.testing.assert_allclose(ref, 1 - np.prod([1 - a for a in arrs], axis=0), atol=1e-6)
+    elif rule == "sum":
+        np.testing.assert_allclose(ref, arrs[0] + arrs[1] + arrs[2], atol=1e-6)
     else:
         np.testing.assert_allclose(ref, 0.5 * arrs[0] + 0.25 * arrs[1] + 0.25 * arrs[2], atol=1e-6)
 
@@ -58,7 +60,7 @@ def test_multi_hazard_parity(small_grid, rule):
 def test_combine_all_risks_multi_tags_and_descriptions(small_grid):
     rng = np.random.default_rng(3)
     h1, h2, e, v = (small_grid.like(rng.random(small_grid.shape).astype("f4")) for _ in range(4))
-    cfg = {"formula": "geometric", "weights": {"hazard": 2, "exposure": 1, "vulnerability": 1},
+    cfg = {"method": "index", "formula": "geometric", "weights": {"hazard": 2, "exposure": 1, "vulnerability": 1},
            "per_hazard": {"wind": {"formula": "arithmetic"}},
            "multi_hazard": {"rule": "weighted_sum", "weights": {"wind": 3}}}
     risks, tags, descr = combine.combine_all({"wind": h1, "earthquake": h2}, e, v, cfg)
@@ -71,7 +73,7 @@ def test_combine_all_risks_multi_tags_and_descriptions(small_grid):
     ref = combine.multi_hazard({"earthquake": risks["earthquake"], "wind": risks["wind"]}, "weighted_sum",
                                {"wind": 3})
     np.testing.assert_array_equal(risks["multi_hazard"].values, ref.values)
-    assert tags["wind"] == {"HAZARD": "wind", "RISK_FORMULA": "arithmetic",
+    assert tags["wind"] == {"HAZARD": "wind", "RISK_METHOD": "index", "RISK_FORMULA": "arithmetic",
                             "RISK_WEIGHTS": "[0.5, 0.25, 0.25]"}
     assert tags["multi_hazard"] == {"HAZARD": "multi_hazard", "MULTI_HAZARD_RULE": "weighted_sum",
                                     "HAZARDS": "earthquake,wind"}

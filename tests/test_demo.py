@@ -277,3 +277,28 @@ def test_cli_with_relative_out_dir(piece, tmp_path, monkeypatch):
     assert cfg["aoi"] == "aoi.geojson" and cfg["inputs"]["dem"] == "data/demo/dem.tif"
     assert cfg["grid"]["resolution"] == 250 and cfg["demo"]["seed"] == 3
     assert all(Path(p).is_file() for p in _paths(cfg))
+
+
+def test_disaster_record_is_drawn_from_the_planted_harm(demo):
+    import pandas as pd
+
+    from risk.demo.disasters import COLUMNS
+
+    out, cfg = demo
+    rec = pd.read_csv(out / "disasters" / "历史灾情.csv", encoding="utf-8-sig")
+    assert list(rec.columns) == COLUMNS and cfg["inputs"]["disasters"].endswith("历史灾情.csv")
+    assert set(rec["hazard"]) == {"waterlogging", "geological", "wildfire"}
+    assert (rec[["deaths", "injured", "houses_damaged", "direct_loss_10k_yuan"]] >= 0).all().all()
+    pop, _ = _read(out / "population.tif")
+    for hazard, sub in rec.groupby("hazard"):
+        harm, src = _read(out / "truth" / f"harm_{hazard}.tif")
+        truth, _ = _read(out / "truth" / f"{hazard}.tif")
+        ok = np.isfinite(harm)
+        assert (harm[ok] <= truth[ok] * np.nan_to_num(pop[ok]) * 1.4 + 1e-6).all()  # v <= 1, f <= 1.4
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs("EPSG:4326", src.crs, always_xy=True).transform(sub["lon"], sub["lat"])
+        r, c = _cells(src, x, y)
+        assert np.nanmean(harm[r, c]) > 5 * np.nanmean(harm[ok]), hazard  # disasters strike where harm is planted
+    readme = (out / "truth" / "README.md").read_text(encoding="utf-8")
+    assert "harm_h = p_h * people * v_h[land cover] * f[township]" in readme

@@ -98,7 +98,7 @@ def test_build_register_uses_the_config_and_point_scores():
           "multi_zone": np.array([3, np.nan, 5, 1], "f4")}
     vp = gpd.GeoDataFrame({"category": ["crane"], "id": ["P0"], "vulnerability": [0.8]},
                           geometry=[Point(0, 0)], crs=pts.crs)
-    cfg = {"formula": "geometric", "weights": None, "category_hazards": {"garden": ["wind"]},
+    cfg = {"method": "index", "formula": "geometric", "weights": None, "category_hazards": {"garden": ["wind"]},
            "per_hazard": {"wind": {"formula": "arithmetic"}}}
     breaks = {"wind": [0.2, 0.4, 0.6, 0.8], "earthquake": [0.1, 0.2, 0.3, 0.4]}
     reg = register.build_register(pts, vp, at, ["wind", "earthquake"], cfg, breaks)

@@ -59,6 +59,8 @@ def test_township_table_matches_numpy(setup):
             z = zones[name][inside]
             valid = z > 0
             assert row[f"{name}_mean_risk"] == pytest.approx(np.nanmean(risks[name][inside]), rel=1e-5)
+            r = risks[name][inside]
+            assert row[f"{name}_unexposed_share"] == pytest.approx(np.mean(r[np.isfinite(r)] <= 0), abs=1e-6)
             assert row[f"{name}_zoning_method"] == "quantiles"
             assert json.loads(row[f"{name}_zoning_breaks"]) == [0.2, 0.4, 0.6, 0.8]
             for k in range(1, 6):

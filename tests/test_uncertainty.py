@@ -108,7 +108,7 @@ def test_zone_stability_of_a_run(small_grid):
                      "normalisation": {
                          "c/x1": {"lo": 0.0, "hi": 1.0, "direction": "more"},
                          "c/x2": {"lo": 0.0, "hi": 1.0, "direction": "less", "transform": "none"}}}}
-    risk_cfg = {"formula": "geometric", "multi_hazard": {"rule": "max"}}
+    risk_cfg = {"method": "index", "formula": "geometric", "multi_hazard": {"rule": "max"}}
     spec = U.build_spec(metrics, risk_cfg)
     np_layers = {k: v.compute() for k, v in layers.items()}
     names = ["c", "multi_hazard"]
@@ -141,3 +141,23 @@ def test_with_mean_stability_appends_the_sample_mean(small_grid):
     assert out["mean_stability"] == round(float(np.mean(systematic_sample(small_grid.like(a), 100))), 4)
     empty = small_grid.like(np.full(small_grid.shape, np.nan, "f4"))
     assert U.with_mean_stability(info, empty)["mean_stability"] is None
+
+
+def test_expected_harm_spec_recomputes_the_published_risk(small_grid):
+    from risk.assessment.combine_risk import combine_all
+
+    rng = np.random.default_rng(4)
+    h = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("a", "b")}
+    ev = {k: (small_grid.like((rng.random(small_grid.shape) * 30).astype("f4")),
+              small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in h}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"}}
+    risks, _, _ = combine_all(h, None, None, cfg, ev)
+    spec = U.build_spec({"a": {"mode": "model"}, "b": {"mode": "model"}}, cfg)
+    assert U.layer_keys(spec, "a") == ["hazard:a", "exposure:a", "vulnerability:a"]
+    layers = {**{f"hazard:{k}": v.values for k, v in h.items()},
+              **{f"exposure:{k}": v[0].values for k, v in ev.items()},
+              **{f"vulnerability:{k}": v[1].values for k, v in ev.items()}}
+    for name in ("a", "b", "multi_hazard"):
+        np.testing.assert_allclose(U.evaluate(spec, name, layers), risks[name].values, rtol=1e-6)
+    with pytest.raises(ValueError, match="matrix"):
+        U.build_spec({"a": {"mode": "model"}}, {**cfg, "method": "matrix"})

@@ -19,7 +19,10 @@ A *risk spec* is a plain dict describing how the rasters combine::
      "multi": {"rule": "max", "weights": [...]}}
 
 Layers are looked up by key: ``"hazard:<h>"``, ``"exposure"``, ``"vulnerability"`` and
-``"indicator:<path>"``.
+``"indicator:<path>"``. With ``risk.method: expected_harm`` the formula of every hazard is
+``expected_harm`` (``R = H · E_h · V_h``, :mod:`risk.assessment.harm`): it has no risk weights, the
+draws perturb the indicator weights of index hazards (and the multi-hazard weights), and the layers
+are ``"exposure:<h>"`` and ``"vulnerability:<h>"``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from numba import njit
 
 from risk.assessment.combine_risk import multi_kernel, risk_kernel
 from risk.assessment.township_tables import zoning_meta
-from risk.assessment.zoning import class_breaks
+from risk.assessment.zoning import breaks_settings, draw_breaks
 from risk.grid import systematic_sample
 from risk.hazard.normalize import scale
 
@@ -78,6 +81,10 @@ def layer_keys(spec: dict, name: str) -> list[str]:
     for h in hazards:
         hs = spec["hazards"][h]
         keys += hs["index"]["features"] if "index" in hs else [hs["layer"]]
+        if spec["formula"][h] == "expected_harm":
+            keys += [f"exposure:{h}", f"vulnerability:{h}"]
+    if all(spec["formula"][h] == "expected_harm" for h in hazards):
+        return keys
     return keys + ["exposure", "vulnerability"]
 
 
@@ -90,10 +97,15 @@ def prepare(spec: dict, layers: dict, hazards: list[str] | None = None) -> dict:
     the normalised indicators of index hazards (so that a draw only re-weights and re-combines)."""
     hazards = sorted(spec["hazards"]) if hazards is None else hazards
     with np.errstate(divide="ignore", invalid="ignore"):
-        e = np.clip(np.asarray(layers["exposure"], "f4"), 0, 1)
-        v = np.clip(np.asarray(layers["vulnerability"], "f4"), 0, 1)
-        ctx = {"E": e, "V": v, "lnE": np.log(e), "lnV": np.log(v), "haz": {}}
+        ctx = {"haz": {}, "EV": {}}
+        if "exposure" in layers:
+            e = np.clip(np.asarray(layers["exposure"], "f4"), 0, 1)
+            v = np.clip(np.asarray(layers["vulnerability"], "f4"), 0, 1)
+            ctx.update({"E": e, "V": v, "lnE": np.log(e), "lnV": np.log(v)})
         for h in hazards:
+            if spec["formula"][h] == "expected_harm":
+                ctx["EV"][h] = (np.asarray(layers[f"exposure:{h}"], "f4")
+                                * np.asarray(layers[f"vulnerability:{h}"], "f4")).astype("f4")
             hs = spec["hazards"][h]
             if "index" in hs:
                 ix = hs["index"]
@@ -117,6 +129,8 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
             lnh = np.log(hv) if formula == "geometric" else None
         else:
             hv, lnh = kind[1], kind[2]
+        if formula == "expected_harm":
+            return (np.clip(hv, 0, 1) * ctx["EV"][h]).astype("f4")
         if formula != "geometric":
             return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
         acc = np.zeros(hv.shape, dtype="f4")
@@ -133,7 +147,8 @@ def evaluate_prepared(spec: dict, names, ctx: dict) -> dict[str, np.ndarray]:
     out = {n: risks[n] for n in names if n != "multi_hazard"}
     if "multi_hazard" in names:
         m = spec["multi"]
-        out["multi_hazard"] = multi_kernel([risks[h] for h in sorted(spec["hazards"])], m["rule"], m.get("weights"))
+        out["multi_hazard"] = multi_kernel([risks[h] for h in sorted(spec["hazards"])], m["rule"], m.get("weights"),
+                                           clip=not any(f == "expected_harm" for f in spec["formula"].values()))
     return out
 
 
@@ -184,10 +199,12 @@ def _stability_block(block: np.ndarray, keys, specs, names, breaks) -> np.ndarra
 def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: list[str],
                          base_zones: dict[str, xr.DataArray], methods: dict[str, str], thresholds=None,
                          n_draws: int = 50, spread: float = 0.2, seed: int = 0,
-                         sample_size: int = 5000) -> tuple[dict[str, xr.DataArray], dict[str, dict]]:
+                         sample_size: int = 5000,
+                         exposed_only: Mapping[str, tuple[bool, bool]] | None = None) -> tuple[dict[str, xr.DataArray], dict[str, dict]]:
     """:func:`class_stability` of several names in one pass: the same draws, each block read once.
 
-    ``thresholds`` maps a name to its fixed thresholds (for ``fixed`` zonings). The returned rasters
+    ``thresholds`` maps a name to its fixed thresholds (for ``fixed`` zonings); ``exposed_only`` a name to
+    ``(exposed_only, log_breaks)`` of :func:`risk.assessment.zoning.draw_breaks`, as the published zoning drew them. The returned rasters
     are slices of one Dask array: write them together (:func:`risk.io.batchwrite.write_rasters`) so the
     draws run once.
     """
@@ -204,8 +221,8 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     for s in specs:
         r = evaluate_prepared(s, names, sctx)
         for n in names:
-            tasks[n].append(dask.delayed(class_breaks)(r[n][np.isfinite(r[n])], methods[n],
-                                                       thresholds=(thresholds or {}).get(n)))
+            eo, lb = (exposed_only or {}).get(n, (False, False))
+            tasks[n].append(dask.delayed(draw_breaks)(r[n], methods[n], 5, (thresholds or {}).get(n), eo, lb))
     breaks: dict[str, list] = {n: list(b) for n, b in zip(names, dask.compute(*tasks.values()), strict=True)}
     ref = base_zones[names[0]]
     arrs = [layers[k].data for k in keys] + [base_zones[n].data for n in names]
@@ -260,8 +277,12 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
     Index hazards keep their indicators, normalisation and weights (perturbed in the draws);
     trained hazards enter as their hazard raster.
     """
-    from risk.assessment.combine_risk import risk_settings
+    from risk.assessment.combine_risk import risk_method, risk_settings
 
+    method = risk_method(risk_cfg)
+    if method == "matrix":
+        raise ValueError("uncertainty: the class stability of risk.method matrix is not implemented; "
+                         "set uncertainty.enabled: false or risk.method expected_harm / index")
     spec: dict = {"hazards": {}, "formula": {}, "risk_weights": {}}
     for h, m in sorted(hazard_metrics.items()):
         if m.get("mode") == "index":
@@ -275,7 +296,7 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
         else:
             spec["hazards"][h] = {"layer": f"hazard:{h}"}
         formula, w = risk_settings(risk_cfg, h)
-        spec["formula"][h] = formula
+        spec["formula"][h] = "expected_harm" if method == "expected_harm" else formula
         spec["risk_weights"][h] = list(w)
     mh = risk_cfg.get("multi_hazard") or {}
     rule = mh.get("rule", "max")
@@ -336,8 +357,10 @@ def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapp
     spec = build_spec(hazard_metrics, risk_cfg)
     methods, thresholds = zoning_settings(zoning_tags)
     keys = set().union(*(layer_keys(spec, n) for n in names))
+    exposed = {n: breaks_settings(zoning_tags[n]) for n in names}
     rasters, infos = class_stability_many({k: layers[k] for k in keys}, spec, names, dict(zones), methods,
-                                          thresholds, u["n_draws"], u["spread"], u["seed"], u["sample_size"])
+                                          thresholds, u["n_draws"], u["spread"], u["seed"], u["sample_size"],
+                                          exposed)
     tags = {n: {"NAME": n, "N_DRAWS": u["n_draws"], "SPREAD": u["spread"], "SEED": u["seed"],
                 "ZONING_METHOD": methods[n]} for n in names}
     descr = {n: f"{n}: share of {u['n_draws']} weight draws keeping the zone (0-1)" for n in names}

@@ -15,6 +15,10 @@ Multi-hazard risk combines the per-hazard risks ``R_h``:
 * ``weighted_sum``: ``R = sum_h w_h R_h / sum_h w_h``.
 * ``union``: ``R = 1 - prod_h (1 - R_h)``, the probability that at least one of independent
   hazards strikes (treats each ``R_h`` as a probability; tends to saturate with many hazards).
+* ``sum``: ``R = sum_h R_h``, the total expected harm (for ``risk.method: expected_harm``).
+
+With ``risk.method`` ``expected_harm`` or ``matrix`` (:mod:`risk.assessment.harm`) the per-hazard risk
+is not an index on 0-1 and the multi-hazard rules do not clip it (``union`` needs 0-1 and is refused).
 
 Every function takes numpy- or Dask-backed DataArrays (or plain arrays) and returns the same
 kind, float32, NaN where an input is NaN.
@@ -28,10 +32,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from risk.assessment.zoning import class_breaks
+from risk.grid import systematic_sample
 from risk.weights import normalise_weights
 
 FORMULAS = ("geometric", "product", "arithmetic")
-MULTI_RULES = ("max", "weighted_sum", "union")
+MULTI_RULES = ("max", "weighted_sum", "union", "sum")
 FACTORS = ("hazard", "exposure", "vulnerability")
 
 logger = logging.getLogger(__name__)
@@ -93,14 +99,23 @@ def risk_index(hazard, exposure, vulnerability, formula: str = "geometric",
     return risk_kernel(hazard, exposure, vulnerability, formula, w)
 
 
-def multi_kernel(risks: Sequence[np.ndarray], rule: str = "max", weights=None) -> np.ndarray:
-    """Multi-hazard rule on plain numpy arrays (shared by rasters, points and Monte-Carlo draws)."""
+def multi_kernel(risks: Sequence[np.ndarray], rule: str = "max", weights=None, clip: bool = True) -> np.ndarray:
+    """Multi-hazard rule on plain numpy arrays (shared by rasters, points and Monte-Carlo draws).
+
+    ``clip``: clip each risk to 0-1 first (risk indices); off for expected harm and matrix levels.
+    """
     if rule not in MULTI_RULES:
         raise ValueError(f"risk.multi_hazard.rule: {rule!r} is not one of {', '.join(MULTI_RULES)}")
     if len(risks) == 0:
         raise ValueError("multi-hazard risk needs at least one per-hazard risk")
-    arrs = [np.clip(np.asarray(r, dtype="f4"), 0.0, 1.0) for r in risks]
-    if rule == "max":
+    if rule == "union" and not clip:
+        raise ValueError("risk.multi_hazard.rule: union needs risks on 0-1 (risk.method: index)")
+    arrs = [np.clip(np.asarray(r, dtype="f4"), 0.0, 1.0) if clip else np.asarray(r, dtype="f4") for r in risks]
+    if rule == "sum":
+        out = arrs[0]
+        for a in arrs[1:]:
+            out = out + a
+    elif rule == "max":
         out = arrs[0]
         for a in arrs[1:]:
             out = np.maximum(out, a)  # propagates NaN
@@ -118,7 +133,8 @@ def multi_kernel(risks: Sequence[np.ndarray], rule: str = "max", weights=None) -
     return np.asarray(out, dtype="f4")
 
 
-def multi_hazard(risks: Mapping[str, object], rule: str = "max", weights: Mapping[str, float] | None = None):
+def multi_hazard(risks: Mapping[str, object], rule: str = "max", weights: Mapping[str, float] | None = None,
+                 clip: bool = True):
     """Multi-hazard risk (0-1, float32) from per-hazard risks ``{hazard: raster}``.
 
     ``weights`` (``{hazard: w}``, normalised; missing hazards weigh 1) matter for ``weighted_sum`` only.
@@ -136,13 +152,13 @@ def multi_hazard(risks: Mapping[str, object], rule: str = "max", weights: Mappin
     arrs = [risks[n] for n in names]
     if isinstance(arrs[0], xr.DataArray):
         def _k(*xs):
-            return multi_kernel(xs, rule, w)
+            return multi_kernel(xs, rule, w, clip)
 
         out = xr.apply_ufunc(_k, *arrs, dask="parallelized", output_dtypes=["f4"], keep_attrs=False)
         out.attrs = {k: v for k, v in arrs[0].attrs.items() if k in ("crs", "res")}
         out.name = "multi_hazard"
         return out
-    return multi_kernel(arrs, rule, w)
+    return multi_kernel(arrs, rule, w, clip)
 
 
 def risk_settings(risk_cfg: Mapping, hazard: str) -> tuple[str, tuple[float, float, float]]:
@@ -159,7 +175,19 @@ def risk_settings(risk_cfg: Mapping, hazard: str) -> tuple[str, tuple[float, flo
     return formula, tuple(float(x) for x in risk_weights(w))
 
 
-def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping):
+def risk_method(risk_cfg: Mapping) -> str:
+    """``risk.method`` (default ``expected_harm``), checked."""
+    from risk.assessment.harm import METHODS
+
+    method = risk_cfg.get("method", "expected_harm")
+    if method not in METHODS:
+        raise ValueError(f"risk.method: {method!r} is not one of {', '.join(METHODS)}")
+    return method
+
+
+def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping,
+                by_hazard: Mapping[str, tuple] | None = None, hazard_method: str = "natural_breaks",
+                sample_size: int = 20_000):
     """Risk of every hazard and the multi-hazard risk, with the tags and band descriptions of their rasters.
 
     Parameters
@@ -167,16 +195,61 @@ def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg
     hazards : mapping
         ``{hazard: hazard index raster}`` in the run's hazard order.
     exposure, vulnerability : xarray.DataArray
-        The exposure and vulnerability indices on the same grid.
+        The exposure and vulnerability indices on the same grid (``risk.method: index``).
     risk_cfg : mapping
-        The config's ``risk`` section (formula and weights, per-hazard overrides, ``multi_hazard``).
+        The config's ``risk`` section (method, formula and weights, per-hazard overrides, ``multi_hazard``).
+    by_hazard : mapping, optional
+        ``{hazard: (exposure E_h, vulnerability V_h)}`` (:func:`risk.assessment.harm.hazard_exposure`),
+        needed by ``expected_harm`` and ``matrix``.
+    hazard_method : str
+        ``matrix``: the class-break method of the five hazard levels (that of the hazard zoning).
+    sample_size : int
+        ``matrix``: cells sampled for the hazard breaks and the exposure-vulnerability quantiles.
 
     Returns
     -------
     risks, tags, descriptions : dict
-        Keyed by the hazards (in order), then ``multi_hazard``: the risk rasters (float32 0-1),
-        their GeoTIFF tags and their band descriptions.
+        Keyed by the hazards (in order), then ``multi_hazard``: the risk rasters (float32), their GeoTIFF
+        tags and their band descriptions.
     """
+    from risk.assessment import harm
+
+    method = risk_method(risk_cfg)
+    if method == "index":
+        return _combine_index(hazards, exposure, vulnerability, risk_cfg)
+    names = list(hazards)
+    mh = risk_cfg["multi_hazard"]
+    risks, tags, descr = {}, {}, {}
+    for h in names:
+        e, v = by_hazard[h]
+        if method == "expected_harm":
+            risks[h] = harm.expected_harm(hazards[h], e, v)
+            tags[h] = {"HAZARD": h, "RISK_METHOD": method, "RISK_FORMULA": harm.HARM_FORMULA,
+                       "UNITS": "person-equivalents per cell"}
+            descr[h] = f"{h} expected harm (person-equivalents per cell)"
+        else:
+            ev = harm.exposed_value(e, v)
+            sample = systematic_sample(ev, sample_size)
+            ev_breaks = class_breaks(sample[sample > 0], "quantiles") if (sample > 0).any() else [1, 2, 3, 4]
+            h_breaks = class_breaks(systematic_sample(hazards[h], sample_size), hazard_method)
+            risks[h] = harm.matrix_risk(hazards[h], ev, h_breaks, ev_breaks, risk_cfg.get("matrix")
+                                        or harm.DEFAULT_MATRIX)
+            tags[h] = {"HAZARD": h, "RISK_METHOD": method, "UNITS": "level",
+                       "HAZARD_BREAKS": str([float(x) for x in h_breaks]),
+                       "EV_BREAKS": str([float(x) for x in ev_breaks]),
+                       "RISK_MATRIX": str(np.asarray(risk_cfg.get("matrix") or harm.DEFAULT_MATRIX).tolist())}
+            descr[h] = f"{h} risk level of the risk matrix (1-5, 0 nothing exposed)"
+        logger.info("%s: risk by %s", h, method)
+    risks["multi_hazard"] = multi_hazard({h: risks[h] for h in sorted(names)}, mh["rule"],
+                                         mh.get("weights") or None, clip=False)
+    tags["multi_hazard"] = {"HAZARD": "multi_hazard", "RISK_METHOD": method, "MULTI_HAZARD_RULE": mh["rule"],
+                            "HAZARDS": ",".join(sorted(names))}
+    descr["multi_hazard"] = f"multi-hazard risk ({method}, {mh['rule']})"
+    return risks, tags, descr
+
+
+def _combine_index(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping):
+    """``risk.method: index``: the 0-1 index combination of every hazard, and the multi-hazard index."""
     names = list(hazards)
     mh = risk_cfg["multi_hazard"]
     risks, tags, descr = {}, {}, {}
@@ -186,7 +259,8 @@ def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg
                     [round(x, 4) for x in w])
         risks[h] = risk_index(hazards[h], exposure, vulnerability, formula,
                               dict(zip(FACTORS, w, strict=True)))
-        tags[h] = {"HAZARD": h, "RISK_FORMULA": formula, "RISK_WEIGHTS": str([round(x, 6) for x in w])}
+        tags[h] = {"HAZARD": h, "RISK_METHOD": "index", "RISK_FORMULA": formula,
+                   "RISK_WEIGHTS": str([round(x, 6) for x in w])}
         descr[h] = f"{h} risk index 0-1 ({formula})"
     logger.info("multi-hazard risk of %s by %s", ", ".join(names), mh["rule"])
     risks["multi_hazard"] = multi_hazard({h: risks[h] for h in sorted(names)}, mh["rule"],
@@ -195,3 +269,21 @@ def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg
                             "HAZARDS": ",".join(sorted(names))}
     descr["multi_hazard"] = f"multi-hazard risk index 0-1 ({mh['rule']})"
     return risks, tags, descr
+
+
+def risk_range(risk_cfg: Mapping, tags: Mapping[str, str]) -> tuple[float, float]:
+    """Colour-ramp range of a risk raster's style: 0-1 for an index, 0-5 for matrix levels, else the
+    recorded 98th percentile (``SAMPLE_Q_HI``) of the expected harm.
+
+    Examples
+    --------
+    >>> risk_range({"method": "matrix"}, {}), risk_range({"method": "expected_harm"}, {"SAMPLE_Q_HI": "2.5"})
+    ((0.0, 5.0), (0.0, 2.5))
+    """
+    method = risk_method(risk_cfg)
+    if method == "index":
+        return 0.0, 1.0
+    if method == "matrix":
+        return 0.0, 5.0
+    hi = float(tags.get("SAMPLE_Q_HI", 1.0) or 1.0)
+    return 0.0, hi if hi > 0 else 1.0

@@ -5,8 +5,10 @@ For a point *p* of category *c*:
 * ``hazard_<h>`` -- the hazard index (0-1) of its grid cell, for every hazard;
 * ``exposure`` -- the exposure index of its cell; ``vulnerability`` -- the point's own score
   from the vulnerability stage (the vulnerability raster at its cell where the point has none);
-* ``risk_<h> = f(hazard_<h>, exposure, vulnerability)`` with the run's risk formula
-  (:mod:`risk.assessment.combine_risk`), for the hazards relevant to its category (``risk.assessment.risk_register.category_hazards``,
+* ``risk_<h>``: with ``risk.method`` ``expected_harm`` or ``matrix``, the risk raster of ``h`` at the
+  point's cell (the point's structure is part of that cell's exposure); with ``index``,
+  ``f(hazard_<h>, exposure, vulnerability)`` with the run's risk formula
+  (:mod:`risk.assessment.combine_risk`); for the hazards relevant to its category (``risk.assessment.risk_register.category_hazards``,
   e.g. billboards: strong wind; waterlogging spots: waterlogging), NaN for the others;
 * ``risk_score`` -- the highest relevant ``risk_<h>``; ``dominant_hazard`` -- the hazard giving it;
 * ``risk_level`` 1-5 -- the zone ``risk_score`` falls in under the class breaks of the dominant
@@ -24,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from risk import CATEGORY_LABELS, HAZARD_LABELS
-from risk.assessment.combine_risk import risk_kernel, risk_settings
+from risk.assessment.combine_risk import risk_kernel, risk_method, risk_settings
 from risk.assessment.zoning import ZONE_LABELS
 
 DEFAULT_CATEGORY_HAZARDS = {
@@ -45,7 +47,7 @@ def risk_register(points, hazard_at: Mapping[str, np.ndarray], exposure_at, vuln
                   risk_weights: Mapping[str, Sequence[float]] | None = None,
                   category_hazards: Mapping[str, Sequence[str]] | None = None,
                   cell_zone=None, cell_zone_name: str = "multi_hazard",
-                  formulas: Mapping[str, str] | None = None):
+                  formulas: Mapping[str, str] | None = None, risk_at: Mapping[str, np.ndarray] | None = None):
     """Build the ranked register (GeoDataFrame, one row per point; see the module docstring).
 
     Parameters
@@ -64,6 +66,10 @@ def risk_register(points, hazard_at: Mapping[str, np.ndarray], exposure_at, vuln
         Zone of each point's cell in the ``cell_zone_name`` zoning raster, kept for reference.
     formulas : mapping, optional
         ``{hazard: formula}`` overriding ``formula`` per hazard.
+    risk_at : mapping, optional
+        ``{hazard: risk raster values at the points}``: used as ``risk_<h>`` as they are (``risk.method``
+        ``expected_harm`` or ``matrix``: the point's cell's risk, on the scale of the map) instead of the
+        index formula.
     """
     import geopandas as gpd
 
@@ -88,7 +94,10 @@ def risk_register(points, hazard_at: Mapping[str, np.ndarray], exposure_at, vuln
     risks = np.full((n, len(hazards)), np.nan, dtype="f4")
     for j, h in enumerate(hazards):
         w = (risk_weights or {}).get(h, (1 / 3, 1 / 3, 1 / 3))
-        r = risk_kernel(np.asarray(hazard_at[h], "f4"), e, v, (formulas or {}).get(h, formula), w)
+        if risk_at is not None:
+            r = np.asarray(risk_at[h], dtype="f4")
+        else:
+            r = risk_kernel(np.asarray(hazard_at[h], "f4"), e, v, (formulas or {}).get(h, formula), w)
         relevant = np.array([h in cat_h.get(c, hazards) for c in cats])
         risks[relevant, j] = r[relevant]
         out[f"risk_{h}"] = risks[:, j].round(5)
@@ -173,7 +182,8 @@ def build_register(points, vpoints, at: Mapping[str, np.ndarray], hazards: Seque
         The vulnerability stage's points with their scores (:func:`point_vulnerability`).
     at : mapping
         Values at the points of every hazard, ``exposure``, ``vulnerability`` and ``multi_zone``
-        (the multi-hazard zone, NaN off the grid).
+        (the multi-hazard zone, NaN off the grid), and ``risk:<h>`` of every hazard (the risk rasters,
+        used as they are unless ``risk.method`` is ``index``).
     breaks : mapping
         ``{hazard: zoning breaks}``.
     """
@@ -185,7 +195,8 @@ def build_register(points, vpoints, at: Mapping[str, np.ndarray], hazards: Seque
         points, {h: at[h] for h in hazards}, at["exposure"], vul, breaks=breaks,
         formula=risk_cfg["formula"], risk_weights={h: s[1] for h, s in settings.items()},
         category_hazards=risk_cfg["category_hazards"], cell_zone=np.nan_to_num(at["multi_zone"]),
-        formulas={h: s[0] for h, s in settings.items()})
+        formulas={h: s[0] for h, s in settings.items()},
+        risk_at=None if risk_method(risk_cfg) == "index" else {h: at[f"risk:{h}"] for h in hazards})
     for _, r in reg.head(5).iterrows():
         logger.info("rank %d: %s %s (%s) level %d, risk %.3f from %s", r["rank"], r["category"],
                     r.get("id", ""), r.get("name", ""), r["risk_level"], r["risk_score"],

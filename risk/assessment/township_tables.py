@@ -159,7 +159,34 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
         for name in rnames:
             col = op_columns(t, name, ["mean"], len(rnames))
             out[f"{name}_mean_risk"] = t[col["mean"]].to_numpy(dtype="f8").round(6)
+        t = exact_extract([exposed_source(risks[n], grid, f"{n}_exposed") for n in rnames], gdf, ["mean"],
+                          include_cols=["_row"], output="pandas", strategy=strategy)
+        t = t.set_index("_row").reindex(gdf["_row"])
+        for name in rnames:
+            col = op_columns(t, f"{name}_exposed", ["mean"], len(rnames))
+            out[f"{name}_unexposed_share"] = (1.0 - t[col["mean"]].to_numpy(dtype="f8")).round(6)
     return out
+
+
+def _flag_kernel(r):
+    return np.where(np.isfinite(r), (r > 0).astype("f4"), np.float32(np.nan))
+
+
+def exposed_source(risk, grid: Grid | None, name: str):
+    """An exactextract source of 1 where the risk is above 0 (something exposed), 0 where it is 0, NaN
+    outside: its township mean is the exposed share, so cells with nothing exposed are their own class in
+    the tables. ``risk`` is a DataArray on ``grid`` or a GeoTIFF path (read whole, as exactextract reads it)."""
+    from risk.blockwise import apply_blocks
+
+    if isinstance(risk, xr.DataArray):
+        return raster_source(apply_blocks(_flag_kernel, risk, name=name), grid, name)
+    import rasterio
+    from exactextract.raster import NumPyRasterSource
+
+    with rasterio.open(risk) as src:
+        arr = _flag_kernel(src.read(1, masked=True).astype("f4").filled(np.nan))
+        b = src.bounds
+        return NumPyRasterSource(arr, b.left, b.bottom, b.right, b.top, name=name, srs_wkt=src.crs.to_wkt())
 
 
 def points_by_zone(points, townships, zone_values: Mapping[str, np.ndarray], ids: pd.DataFrame) -> pd.DataFrame:

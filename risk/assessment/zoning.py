@@ -36,6 +36,23 @@ ZONE_COLORS = {  # ColorBrewer RdYlGn, reversed: green = low, red = high
     4: (253, 174, 97, 255),
     5: (215, 25, 28, 255),
 }
+FOUR_LABELS = {1: ("低", "Low"), 2: ("中", "Medium"), 3: ("高", "High"), 4: ("极高", "Very high")}
+FOUR_COLORS = {1: (26, 150, 65, 255), 2: (255, 255, 191, 255), 3: (253, 174, 97, 255), 4: (215, 25, 28, 255)}
+
+
+def level_scheme(levels: int = 5) -> tuple[dict, dict]:
+    """Labels and colours of a zoning with ``levels`` classes: five 低…高 (default) or four 低/中/高/极高.
+
+    Examples
+    --------
+    >>> level_scheme(4)[0][4]
+    ('极高', 'Very high')
+    """
+    if levels == 5:
+        return ZONE_LABELS, ZONE_COLORS
+    if levels == 4:
+        return FOUR_LABELS, FOUR_COLORS
+    raise ValueError(f"hazard_zoning.levels: {levels!r} is not 4 or 5")
 
 
 # mapclassify's Fisher-Jenks kernel (mapclassify 2.10 ``classifiers._fisher_jenks_means``, BSD-3-Clause,
@@ -165,8 +182,30 @@ def classify(arr: xr.DataArray, breaks) -> xr.DataArray:
     return res
 
 
+def draw_breaks(sample: np.ndarray, method: str, k: int = 5, thresholds=None, exposed_only: bool = False,
+                log_breaks: bool = False) -> np.ndarray:
+    """:func:`class_breaks` of a sample, on its values above 0 only (``exposed_only``) and on their log10
+    (``log_breaks``: for a quantity spanning orders of magnitude, such as expected harm; the breaks are returned
+    in the data's units). Shared by the zoning and its class-stability draws.
+
+    Examples
+    --------
+    >>> draw_breaks(np.array([0, 0, 0, 1, 10, 100, 1000, 10000.0]), "equal_interval", exposed_only=True,
+    ...             log_breaks=True).round(1).tolist()
+    [6.3, 39.8, 251.2, 1584.9]
+    """
+    sample = np.asarray(sample, dtype="f8")
+    sample = sample[np.isfinite(sample)]
+    if (exposed_only or log_breaks) and (sample > 0).any():
+        sample = sample[sample > 0]
+    if log_breaks and method != "fixed" and sample.size and (sample > 0).all():
+        return 10.0 ** class_breaks(np.log10(sample), method, k=k, thresholds=thresholds)
+    return class_breaks(sample, method, k=k, thresholds=thresholds)
+
+
 def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int = 200_000, thresholds=None,
-         name: str = "") -> tuple[xr.DataArray, np.ndarray]:
+         name: str = "", k: int = 5, exposed_only: bool = False,
+         log_breaks: bool = False) -> tuple[xr.DataArray, np.ndarray]:
     """Five zones of an index raster: breaks drawn on a systematic sample, then every cell classified.
 
     Parameters
@@ -179,39 +218,49 @@ def zone(index: xr.DataArray, method: str = "natural_breaks", sample_size: int =
         About how many cells the breaks are drawn on (:func:`risk.grid.systematic_sample`).
     name : str
         What is zoned, for the log.
+    k : int
+        Number of zones (5, or 4 for a four-level hazard zoning).
+    exposed_only : bool
+        Draw the breaks on the cells with a value above 0 only (risk: cells where nothing is exposed
+        have risk 0 and fall in zone 1 without driving the breaks).
+    log_breaks : bool
+        Draw them on the log10 of those values (:func:`draw_breaks`).
 
     Returns
     -------
     zones, breaks
-        :func:`classify`'s zones (uint8 1-5, 0 nodata) and the four breaks.
+        :func:`classify`'s zones (uint8 1-k, 0 nodata) and the ``k - 1`` breaks.
     """
     sample = systematic_sample(index, sample_size)
-    breaks = class_breaks(sample, method, thresholds=thresholds)
+    breaks = draw_breaks(sample, method, k, thresholds, exposed_only, log_breaks)
     logger.info("%s: %s breaks %s from %d sampled cells", name, method, breaks.round(4).tolist(), sample.size)
     return classify(index, breaks), breaks
 
 
 def zone_many(indexes: dict[str, xr.DataArray], method: str = "natural_breaks", sample_size: int = 200_000,
-              thresholds=None) -> dict[str, tuple[xr.DataArray, np.ndarray]]:
+              thresholds=None, settings: dict[str, dict] | None = None) -> dict[str, tuple[xr.DataArray, np.ndarray]]:
     """:func:`zone` of several index rasters, their breaks drawn in parallel.
 
     Fisher-Jenks is quadratic in the sample and single-threaded (seconds per raster at 200,000 cells); the
     rasters' breaks run as tasks of the current Dask scheduler (its threads: the kernel releases the GIL).
-    Same zones and breaks as :func:`zone` on each.
+    Same zones and breaks as :func:`zone` on each. ``settings[name]`` overrides, for one raster, the keyword
+    arguments of :func:`draw_breaks` (``method``, ``k``, ``thresholds``, ``exposed_only``, ``log_breaks``).
     """
     import dask
 
     names = list(indexes)
+    kw = {n: {"method": method, "thresholds": thresholds, **(settings or {}).get(n, {})} for n in names}
     samples = [systematic_sample(indexes[n], sample_size) for n in names]
-    breaks = dask.compute(*[dask.delayed(class_breaks)(s, method, thresholds=thresholds) for s in samples])
+    breaks = dask.compute(*[dask.delayed(draw_breaks)(s, **kw[n]) for n, s in zip(names, samples, strict=True)])
     out = {}
     for n, sample, b in zip(names, samples, breaks, strict=True):
-        logger.info("%s: %s breaks %s from %d sampled cells", n, method, b.round(4).tolist(), sample.size)
+        logger.info("%s: %s breaks %s from %d sampled cells", n, kw[n]["method"], b.round(4).tolist(), sample.size)
         out[n] = (classify(indexes[n], b), b)
     return out
 
 
-def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str, str]:
+def zoning_tags(hazard: str, method: str, breaks, source: str = "", labels=None,
+                exposed_only: bool = False, log_breaks: bool = False) -> dict[str, str]:
     """GeoTIFF metadata recording the method and the breaks (and the labels) of a zoning raster."""
     tags = {
         "HAZARD": hazard,
@@ -219,8 +268,9 @@ def zoning_tags(hazard: str, method: str, breaks, source: str = "") -> dict[str,
         "ZONING_BREAKS": json.dumps([float(x) for x in breaks]),  # full precision: the exact edges used
         "ZONING_RULE": "zone k holds values in (break[k-1], break[k]]; zone 1 <= break[0]; 0 = nodata",
         "SOURCE_INDEX": source,
+        "BREAKS_FROM": breaks_from(exposed_only, log_breaks),
     }
-    for k, (zh, en) in ZONE_LABELS.items():
+    for k, (zh, en) in (labels or ZONE_LABELS).items():
         tags[f"CLASS_{k}"] = f"{zh} {en}"
     return tags
 
@@ -231,6 +281,46 @@ def band_description(hazard: str) -> str:
 
     zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
     return f"{zh}风险区划 {en} risk zone (1 低 Low … 5 高 High, 0 nodata)"
+
+
+def breaks_from(exposed_only: bool, log_breaks: bool) -> str:
+    """The ``BREAKS_FROM`` tag: which cells, on which scale, the breaks were drawn on (read back by
+    :func:`breaks_settings`)."""
+    text = "cells with a value above 0 (something exposed)" if exposed_only or log_breaks else "all cells"
+    return text + ", log10 of the values" if log_breaks else text
+
+
+def breaks_settings(tags) -> tuple[bool, bool]:
+    """``(exposed_only, log_breaks)`` of a zoning raster from its ``BREAKS_FROM`` tag.
+
+    Examples
+    --------
+    >>> breaks_settings({"BREAKS_FROM": breaks_from(True, True)}), breaks_settings({})
+    ((True, True), (False, False))
+    """
+    text = str(tags.get("BREAKS_FROM", ""))
+    return text.startswith("cells with a value above 0"), "log10" in text
+
+
+MATRIX_THRESHOLDS = (1.5, 2.5, 3.5, 4.5)
+"""Fixed breaks that zone risk-matrix levels 1-5 as they are (level 0, nothing exposed, falls in zone 1)."""
+
+
+def risk_zoning_method(risk_tags: dict, method: str, thresholds,
+                       log_breaks: bool = False) -> tuple[str, object, bool]:
+    """Zoning method, thresholds and log-scale breaks of a risk raster: a risk-matrix raster is zoned by its own
+    levels; expected harm (spanning orders of magnitude) on log10 when ``log_breaks`` (``zoning.log_breaks``).
+
+    Examples
+    --------
+    >>> risk_zoning_method({"RISK_METHOD": "matrix"}, "natural_breaks", None)
+    ('fixed', [1.5, 2.5, 3.5, 4.5], False)
+    >>> risk_zoning_method({"RISK_METHOD": "expected_harm"}, "quantiles", None, log_breaks=True)
+    ('quantiles', None, True)
+    """
+    if risk_tags.get("RISK_METHOD") == "matrix":
+        return "fixed", list(MATRIX_THRESHOLDS), False
+    return method, thresholds, bool(log_breaks and risk_tags.get("RISK_METHOD") == "expected_harm")
 
 
 def map_title(area_name: str, hazard: str) -> str:

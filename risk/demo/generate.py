@@ -19,7 +19,7 @@ import shapely
 import yaml
 from rasterio.features import rasterize
 
-from risk.demo import climate, events, facilities, landcover, landscape, survey_files
+from risk.demo import climate, disasters, events, facilities, landcover, landscape, survey_files
 from risk.demo import names as nm
 from risk.demo.common import Progress, distance_to, rng_for, scale_count, slope_aspect
 from risk.demo.terrain import build_terrain, fine_dem
@@ -44,6 +44,7 @@ INPUTS = {
     "shelter_candidates": "shelters/candidates.gpkg",
     "depots": "shelters/depots.gpkg",
     "yearly_statistics": "stats/yearly_statistics.csv",
+    "disasters": "disasters/历史灾情.csv",
 }
 """Files of the demo, relative to its folder (the layout of ``configs/config.yaml``)."""
 
@@ -200,7 +201,9 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
         points[hazard] = events.draw_events(rng_for(seed, f"events-{hazard}"), p, aoi, counts[hazard], grid,
                                             aoi_geom)
         truth[hazard] = p
-    write_text(events.truth_readme(used, counts, res), out / "truth" / "README.md")
+    factors, record = _disaster_record(out, seed, grid, townships, truth, pop, lc, aoi_p, area_km2, town_of, log)
+    write_text(events.truth_readme(used, counts, res) + "\n" + disasters.readme(factors, record),
+               out / "truth" / "README.md")
     _write_events(out, points, cov, lc, crs, seed)
 
     # -- survey files -------------------------------------------------------------------------------------
@@ -268,6 +271,33 @@ def make_config(out: Path, aoi_path: str, area_name: str, seed: int, crs: str, r
         "survey": {"aoi_tolerance_m": 500, "sources": sources},
         "landcover_classes": {str(c["code"]): c["key"] for c in landcover.LANDCOVER_CLASSES},
     }
+
+
+def _disaster_record(out: Path, seed: int, grid: Grid, townships, truth: dict, pop, lc, aoi_p, area_km2: float,
+                     town_of, log) -> tuple[dict, dict]:
+    """Write ``truth/harm_<hazard>.tif`` and the historical-disaster record (:mod:`risk.demo.disasters`)."""
+    from pyproj import Transformer
+
+    rng = rng_for(seed, "disasters")
+    factors = disasters.fragility(rng, townships["name"])
+    labels = rasterize(((g, i + 1) for i, g in enumerate(townships.geometry)), out_shape=grid.shape,
+                       transform=grid.transform, fill=0, dtype="int32")
+    town_factor = np.array([1.0] + [factors[str(n)] for n in townships["name"]], dtype="f4")[labels]
+    to_ll = Transformer.from_crs(aoi_p.crs, "EPSG:4326", always_xy=True).transform
+    frames, counts = [], {}
+    for hazard in disasters.RECORD_COUNTS:
+        harm, exposed = disasters.harm_surface(hazard, truth[hazard], pop, lc, town_factor)
+        write_raster(harm, out / "truth" / f"harm_{hazard}.tif", grid, nodata=np.nan, dtype="float32",
+                     tags={"hazard": hazard, "model": "p * people * v[land cover] * f[township], see README.md"},
+                     band_description=f"planted expected harm per cell ({hazard}), people")
+        counts[hazard] = scale_count(disasters.RECORD_COUNTS[hazard], area_km2, 30)
+        frames.append(disasters.draw_record(rng, hazard, harm, exposed, counts[hazard], grid, town_of, to_ll))
+    import pandas as pd
+
+    record = pd.concat(frames, ignore_index=True)
+    log(f"writing {INPUTS['disasters']} ({len(record)} disasters)")
+    write_table(record, out / INPUTS["disasters"])
+    return factors, counts
 
 
 def _rivers_frame(terrain, crs: str):

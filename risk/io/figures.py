@@ -86,7 +86,8 @@ def legend_outside(ax, handles, title: str | None = None, fontsize: float = 8, b
                      framealpha=0.95, **where)
 
 
-def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, max_pixels: int = 1_500_000):
+def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, max_pixels: int = 1_500_000,
+             colors=None, legend_title: str = "风险等级 Level"):
     """Map of a 1-5 zoning raster with the five bilingual classes in the legend.
 
     ``zones`` is a 2-D uint8 array on ``grid`` (0 = nodata); it is decimated for drawing when large.
@@ -95,17 +96,18 @@ def zone_map(zones: np.ndarray, grid, title: str, boundaries=None, labels=None, 
     step = max(1, int(np.ceil(np.sqrt(zones.size / max_pixels))))
     z = np.asarray(zones)[::step, ::step].astype("f4")
     z[z == 0] = np.nan
-    cmap = ListedColormap([np.array(ZONE_COLORS[k][:3]) / 255 for k in range(1, 6)])
+    labels, colors = labels or ZONE_LABELS, colors or ZONE_COLORS
+    n = len(labels)
+    cmap = ListedColormap([np.array(colors[k][:3]) / 255 for k in range(1, n + 1)])
     fig, ax = plt.subplots(figsize=(9, 7.5), dpi=110)
-    ax.imshow(z, extent=_extent(grid), cmap=cmap, norm=BoundaryNorm(np.arange(0.5, 6.5), 5),
+    ax.imshow(z, extent=_extent(grid), cmap=cmap, norm=BoundaryNorm(np.arange(0.5, n + 1.5), n),
               interpolation="nearest")
     _decorate(ax, title, boundaries)
-    labels = labels or ZONE_LABELS
-    handles = [Patch(color=np.array(ZONE_COLORS[k][:3]) / 255, label=f"{k} {labels[k][0]} {labels[k][1]}")
-               for k in range(5, 0, -1)]
+    handles = [Patch(color=np.array(colors[k][:3]) / 255, label=f"{k} {labels[k][0]} {labels[k][1]}")
+               for k in range(n, 0, -1)]
     if boundaries is not None and len(boundaries):
         handles.append(Line2D([], [], color="#444444", linewidth=0.8, label="乡镇界 Township boundary"))
-    legend_outside(ax, handles, "风险等级 Level")
+    legend_outside(ax, handles, legend_title)
     map_furniture(ax)
     fig.tight_layout()
     return fig
@@ -122,5 +124,34 @@ def index_map(values: np.ndarray, grid, title: str, label: str = "", boundaries=
     _decorate(ax, title, boundaries)
     fig.colorbar(im, ax=ax, shrink=0.7, label=label)
     map_furniture(ax)
+    fig.tight_layout()
+    return fig
+
+
+SCORE_LABELS = {"risk": "风险 risk", "exposure": "暴露 exposure alone", "hazard": "危险性 hazard alone",
+                "hazard_x_people": "危险性×人口 hazard × people"}
+
+
+def capture_figure(result: dict, area_name: str = ""):
+    """Harm-capture curves of every validated hazard (:func:`risk.assessment.risk_validation.validate`)."""
+    use_cjk_font()
+    hazards = list(result["hazards"])
+    n = max(1, len(hazards))
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.4), dpi=110, squeeze=False)
+    x = np.asarray(result["area_steps"])
+    for ax, h in zip(axes[0], hazards, strict=False):
+        r = result["hazards"][h]
+        for name, s in r["scores"].items():
+            ax.plot(x, s["curve"], lw=2.2 if name == "risk" else 1.2,
+                    label=f"{SCORE_LABELS.get(name, name)} (AUC {s['capture_auc']:.2f})")
+        ax.plot(x[1:], x[1:], color="grey", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.axvline(r["zones45_area_share"], color="firebrick", lw=0.8, ls=":")
+        ax.set_title(f"{h} ({r['disasters']} 灾情 disasters)", fontsize=9)
+        ax.set_xlabel("面积占比 share of area (ranked by score, log scale)", fontsize=8)
+        ax.set_ylabel("灾损占比 share of recorded harm", fontsize=8)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.tick_params(labelsize=7)
+    fig.suptitle(f"{area_name} 历史灾情检验 validation against the disaster record".strip(), fontsize=10)
     fig.tight_layout()
     return fig

@@ -10,16 +10,17 @@ from xml.sax.saxutils import escape, quoteattr
 from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS
 
 
-def zoning_qml(title: str = "") -> str:
-    """A QGIS style (``.qml``) that shows zones 1-5 with their Chinese and English labels.
+def zoning_qml(title: str = "", labels=None, colors=None) -> str:
+    """A QGIS style (``.qml``) that shows zones 1-5 (or ``labels``) with their Chinese and English labels.
 
     QGIS loads ``<name>.qml`` automatically when it opens ``<name>.tif``.
     """
+    labels, colors = labels or ZONE_LABELS, colors or ZONE_COLORS
     entries = "\n".join(
         f'        <paletteEntry value="{k}" alpha="255" color="#{r:02x}{g:02x}{b:02x}" '
         f"label={quoteattr(f'{k} {zh} {en}')}/>"
-        for k, (zh, en) in ZONE_LABELS.items()
-        for (r, g, b, _a) in [ZONE_COLORS[k]]
+        for k, (zh, en) in labels.items()
+        for (r, g, b, _a) in [colors[k]]
     )
     return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <qgis version="3.22.0" styleCategories="Symbology|Rendering">

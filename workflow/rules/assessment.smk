@@ -50,6 +50,7 @@ rule vulnerability:
         points=res("vulnerability", "points.gpkg"),
         raster=res("vulnerability", "vulnerability.tif"),
     params:
+        hazards=list(HAZARDS),
         site_layers=config["vulnerability"]["site_layers"],
         categories=config["vulnerability"]["categories"],
         landcover=config["vulnerability"]["landcover"],
@@ -71,14 +72,49 @@ rule vulnerability:
         "../scripts/vulnerability.py"
 
 
+rule hazard_exposure:
+    message:
+        "Exposure and vulnerability per hazard: people and the surveyed structures each hazard acts on"
+    input:
+        grid=res("grid", "grid.json"),
+        mask=res("grid", "aoi_mask.tif"),
+        population=input_path("population"),
+        landcover=input_path("landcover"),
+        points=res("vulnerability", "points.gpkg"),
+    output:
+        exposure=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
+        vulnerability=expand(res("vulnerability", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
+    params:
+        hazards=list(HAZARDS),
+        landcover_classes=config["landcover_classes"],
+        people_landcover=config["vulnerability"]["people_landcover"],
+        asset_value=config["exposure"]["asset_value"],
+        category_hazards=config["risk"]["category_hazards"],
+        dask=dask_params,
+    log:
+        str(LOGS / "hazard_exposure.log"),
+    benchmark:
+        str(BENCH / "hazard_exposure.tsv")
+    priority: 40  # on the critical path: start it as soon as it can run
+    threads: RASTER_THREADS  # its Dask workers
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/hazard_exposure.py"
+
+
 rule combine_risk:
     message:
-        "Risk per hazard ({params.risk[formula]} of hazard, exposure, vulnerability) and multi-hazard risk "
+        "Risk per hazard ({params.risk[method]} of hazard, exposure, vulnerability) and multi-hazard risk "
         "({params.risk[multi_hazard][rule]})"
     input:
         hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
         exposure=res("exposure", "exposure.tif"),
         vulnerability=res("vulnerability", "vulnerability.tif"),
+        hazard_exposure=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
+        hazard_vulnerability=expand(res("vulnerability", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
         grid=res("grid", "grid.json"),
     output:
         risks=expand(res("risk", "{hazard}.tif"), hazard=HAZARDS),
@@ -88,6 +124,7 @@ rule combine_risk:
     params:
         hazards=list(HAZARDS),
         risk=config["risk"],
+        hazard_method=config["hazard_zoning"]["method"],
         dask=dask_params,
     log:
         str(LOGS / "combine_risk.log"),
@@ -128,6 +165,8 @@ rule zoning:
         method=config["zoning"]["method"],
         thresholds=config["zoning"]["thresholds"],
         sample_size=config["zoning"]["sample_size"],
+        exposed_only=config["zoning"]["exposed_only"],
+        log_breaks=config["zoning"]["log_breaks"],
         area_name=config["area_name"],
         dask=dask_params,
     log:
@@ -144,12 +183,51 @@ rule zoning:
         "../scripts/zoning.py"
 
 
+rule hazard_zoning:
+    message:
+        "Hazard zoning (危险性/易发性区划) of {params.n} hazards ({params.hazard_zoning[method]}) and their maps"
+    input:
+        hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+        grid=res("grid", "grid.json"),
+        townships=input_path("townships"),
+    output:
+        tif=expand(res("zoning", "hazard", "{hazard}.tif"), hazard=HAZARDS),
+        qml=expand(res("zoning", "hazard", "{hazard}.qml"), hazard=HAZARDS),
+        png=[
+            report(
+                res("figures", f"hazard_zoning_{h}.png"),
+                caption="../report/hazard_zoning_map.rst",
+                category="Hazard zoning 危险性区划",
+                labels={"hazard": h},
+            )
+            for h in HAZARDS
+        ],
+    params:
+        hazards=list(HAZARDS),
+        n=len(HAZARDS),
+        hazard_zoning=config["hazard_zoning"],
+        area_name=config["area_name"],
+        dask=dask_params,
+    log:
+        str(LOGS / "hazard_zoning.log"),
+    benchmark:
+        str(BENCH / "hazard_zoning.tsv")
+    threads: RASTER_THREADS  # its Dask workers
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/risk.yaml"
+    script:
+        "../scripts/hazard_zoning.py"
+
+
 rule risk_register:
     message:
         "Risk register: every surveyed point with its hazards, vulnerability, risk and level, ranked"
     input:
         survey=res("survey", "survey.gpkg"),
         hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+        risks=expand(res("risk", "{hazard}.tif"), hazard=HAZARDS),
         zones=expand(res("zoning", "{hazard}.tif"), hazard=HAZARDS),
         multi_zone=res("zoning", "multi_hazard.tif"),
         exposure=res("exposure", "exposure.tif"),
@@ -180,6 +258,9 @@ rule risk_register:
 STAGE_OUTPUTS.extend(
     [res("exposure", f"{n}.tif") for n in ("population", "built_up", "survey_points", "exposure")]
     + [res("vulnerability", "points.gpkg"), res("vulnerability", "vulnerability.tif")]
+    + expand(res("{kind}", "by_hazard", "{hazard}.tif"), kind=["exposure", "vulnerability"], hazard=HAZARDS)
+    + expand(res("zoning", "hazard", "{hazard}.{ext}"), hazard=HAZARDS, ext=["tif", "qml"])
+    + expand(res("figures", "hazard_zoning_{hazard}.png"), hazard=HAZARDS)
     + expand(res("risk", "{zoned}.tif"), zoned=ZONED)
     + expand(res("zoning", "{zoned}.{ext}"), zoned=ZONED, ext=["tif", "qml"])
     + expand(res("figures", "zoning_{zoned}.png"), zoned=ZONED)
@@ -223,6 +304,49 @@ if config["inputs"].get("townships"):
     STAGE_OUTPUTS.extend([res("zoning", "townships.gpkg"), res("zoning", "townships.csv")])
 
 
+if config["inputs"].get("townships") and config["inputs"].get("disasters"):
+
+    rule risk_validation:
+        message:
+            "Validating the risk of every hazard against the disaster record (历史灾情), beside simple baselines"
+        input:
+            disasters=input_path("disasters"),
+            townships=input_path("townships"),
+            population=input_path("population"),
+            risks=expand(res("risk", "{hazard}.tif"), hazard=HAZARDS),
+            exposures=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
+            hazards=expand(res("hazard", "{hazard}.tif"), hazard=HAZARDS),
+            zones=expand(res("zoning", "{hazard}.tif"), hazard=HAZARDS),
+            grid=res("grid", "grid.json"),
+        output:
+            json=res("validation", "risk_validation.json"),
+            csv=report(res("validation", "risk_validation.csv"), caption="../report/risk_validation.rst",
+                       category="Validation 检验"),
+            png=report(res("figures", "risk_validation.png"), caption="../report/risk_validation.rst",
+                       category="Validation 检验"),
+        params:
+            hazards=list(HAZARDS),
+            name_field=config["risk"]["township_name_field"],
+            harm_column=config["validation"]["harm_column"],
+            top_area_share=config["validation"]["top_area_share"],
+            area_name=config["area_name"],
+            dask=dask_params,
+        log:
+            str(LOGS / "risk_validation.log"),
+        benchmark:
+            str(BENCH / "risk_validation.tsv")
+        threads: 1  # single-threaded (numpy)
+        resources:
+            mem_mb=3000,
+        conda:
+            "../envs/risk.yaml"
+        script:
+            "../scripts/risk_validation.py"
+
+    STAGE_OUTPUTS.extend([res("validation", f"risk_validation.{e}") for e in ("json", "csv")]
+                         + [res("figures", "risk_validation.png")])
+
+
 if config["uncertainty"]["enabled"]:
 
     rule class_stability:
@@ -235,6 +359,8 @@ if config["uncertainty"]["enabled"]:
             indicators=stability_indicators(),
             exposure=res("exposure", "exposure.tif"),
             vulnerability=res("vulnerability", "vulnerability.tif"),
+            hazard_exposure=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
+            hazard_vulnerability=expand(res("vulnerability", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
             zones=expand(res("zoning", "{zoned}.tif"), zoned=ZONED),
             grid=res("grid", "grid.json"),
         output:

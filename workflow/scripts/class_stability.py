@@ -22,6 +22,8 @@ def main(snakemake):
                for h, m in zip(p.hazards, inp.metrics, strict=True)}
     paths = {**{f"hazard:{h}": x for h, x in zip(p.hazards, inp.hazards, strict=True)},
              **{f"indicator:{k}": x for k, x in zip(p.indicator_keys, inp.indicators, strict=True)},
+             **{f"exposure:{h}": x for h, x in zip(p.hazards, inp.hazard_exposure, strict=True)},
+             **{f"vulnerability:{h}": x for h, x in zip(p.hazards, inp.hazard_vulnerability, strict=True)},
              "exposure": inp.exposure, "vulnerability": inp.vulnerability}
     tags = {name: io.read_tags(path) for name, path in zip(p.zoned, inp.zones, strict=True)}
     with rule_session(snakemake.log[0], p.dask):

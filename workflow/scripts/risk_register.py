@@ -21,7 +21,8 @@ def main(snakemake):
     with rule_session(snakemake.log[0], p.dask):
         pts = read_survey_points(inp.survey, grid.crs).reset_index(drop=True)
         rasters = {h: io.read_raster_on_grid(path, grid, resampling="nearest")
-                   for h, path in zip(p.hazards, inp.hazards, strict=True)}
+                   for h, path in [*zip(p.hazards, inp.hazards, strict=True),
+                                   *zip([f"risk:{h}" for h in p.hazards], inp.risks, strict=True)]}
         rasters.update(exposure=io.read_raster_on_grid(inp.exposure, grid, resampling="nearest"),
                        vulnerability=io.read_raster_on_grid(inp.vulnerability, grid, resampling="nearest"),
                        multi_zone=io.read_raster_on_grid(inp.multi_zone, grid, resampling="nearest",

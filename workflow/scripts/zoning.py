@@ -19,14 +19,20 @@ def main(snakemake):
     grid = io.read_grid(snakemake.input.grid)
     with rule_session(snakemake.log[0], p.dask):
         townships = io.read_vector(snakemake.input.townships, crs=grid.crs)
-        zoned = zoning.zone_many({n: io.read_raster_on_grid(i, grid, resampling="nearest")
-                                  for n, i in zip(p.names, snakemake.input.index, strict=True)},
-                                 p.method, p.sample_size, p.thresholds)
+        indexes = {n: io.read_raster_on_grid(i, grid, resampling="nearest")
+                   for n, i in zip(p.names, snakemake.input.index, strict=True)}
+        how = {n: zoning.risk_zoning_method(io.read_tags(i), p.method, p.thresholds, p.log_breaks)
+               for n, i in zip(p.names, snakemake.input.index, strict=True)}
+        zoned = zoning.zone_many(indexes, sample_size=p.sample_size, settings={
+            n: {"method": m, "thresholds": t, "exposed_only": p.exposed_only, "log_breaks": lb}
+            for n, (m, t, lb) in how.items()})
         for name, index, tif, qml, png in zip(p.names, snakemake.input.index, out.tif, out.qml, out.png,
                                               strict=True):
             zones, breaks = zoned[name]
+            method, _, log = how[name]
             io.write_raster(zones, tif, grid, nodata=0, dtype="uint8", cog=True,
-                            tags=zoning.zoning_tags(name, p.method, breaks, Path(index).name),
+                            tags=zoning.zoning_tags(name, method, breaks, Path(index).name,
+                                                    exposed_only=p.exposed_only, log_breaks=log),
                             band_description=zoning.band_description(name), colormap=zoning.ZONE_COLORS,
                             overview_resampling="nearest")
             io.write_text(styles.zoning_qml(zoning.band_description(name)), qml)

@@ -1,0 +1,250 @@
+"""Risk that keeps the hazard in the picture: exposure and vulnerability per hazard, expected harm, risk matrix.
+
+Exposure per hazard (physical units until it meets the hazard)
+---------------------------------------------------------------
+What a hazard ``h`` threatens in a cell: the residents (people per cell) and every surveyed structure of
+a category that ``h`` acts on (``risk.category_hazards``: billboards for wind, substations and
+waterlogging spots for waterlogging, ...), each counted with its value in person-equivalents
+(``exposure.asset_value``)::
+
+    E_h = people + Σ_{surveyed points i in the cell, h ∈ hazards(category_i)} value(category_i)
+
+Vulnerability per hazard
+------------------------
+The mean damage ratio (0–1) of that exposure: residents weigh with the hazard's land-cover baseline
+``vulnerability.people_landcover.<h>`` (how much of a cell's population a hazard harms on that land
+cover), structures with their own score for ``h`` (``vulnerability_<h>`` of ``vulnerability/points.gpkg``:
+the category's base plus the rules that apply to ``h``)::
+
+    V_h = (people · v_lc,h + Σ_i value_i · v_i,h) / E_h        (0 where E_h = 0)
+
+Risk methods (``risk.method``)
+------------------------------
+* ``expected_harm`` (default): ``R_h = H_h · E_h · V_h``, person-equivalents harmed per cell when ``H_h``
+  is a probability (trained hazards), or per unit of hazard intensity (index hazards). The hazard keeps
+  its full weight: doubling the hazard doubles the risk, as does doubling the people.
+* ``matrix`` (风险矩阵, Chinese risk-zoning practice): the hazard level ``L_H`` (1–5, the hazard's
+  class breaks) and the exposure-vulnerability level ``L_EV`` (1–5, quantiles of ``E_h · V_h`` over the
+  exposed cells) give the risk level ``risk.matrix[L_H − 1][L_EV − 1]``; 0 where nothing is exposed.
+* ``index``: the former 0–1 index combination of :mod:`risk.assessment.combine_risk`
+  (``risk.formula``, one exposure and one vulnerability index for all hazards).
+
+Cells where nothing is exposed (``E_h = 0``) have risk 0 under every method; they form their own
+class in the tables and are left out when the zoning draws its class breaks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from risk.blockwise import apply_blocks, is_dask
+from risk.hazard.indicators import landcover_score
+from risk.hazard.point_rasters import point_raster, point_xy
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("expected_harm", "matrix", "index")
+
+DEFAULT_MATRIX = [
+    [1, 1, 2, 2, 3],
+    [1, 2, 2, 3, 3],
+    [2, 2, 3, 4, 4],
+    [2, 3, 4, 4, 5],
+    [3, 3, 4, 5, 5],
+]
+"""Risk level by hazard level (rows 1–5) and exposure-vulnerability level (columns 1–5)."""
+
+EXPOSURE_FORMULA = "E = people + sum_i value(category_i) over surveyed points the hazard acts on"
+VULNERABILITY_FORMULA = "V = (people * v_landcover + sum_i value_i * v_i) / E; 0 where E = 0"
+HARM_FORMULA = "R = H * E * V (person-equivalents per cell)"
+
+
+def threatened_categories(hazard: str, category_hazards: Mapping[str, Sequence[str]]) -> list[str]:
+    """Survey categories a hazard acts on (``risk.category_hazards`` read the other way round).
+
+    Examples
+    --------
+    >>> threatened_categories("wind", {"billboard": ["wind"], "waterlogging": ["waterlogging"]})
+    ['billboard']
+    """
+    return [c for c, hs in category_hazards.items() if hazard in (hs or [])]
+
+
+def _exposure_kernel(people, v_lc, asset, asset_v):
+    p = np.where(np.isfinite(people), people, 0.0).astype("f8")
+    p = np.maximum(p, 0.0)
+    e = p + asset.astype("f8")
+    ev = p * np.where(np.isfinite(v_lc), v_lc, 0.0) + asset_v.astype("f8")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.where(e > 0, ev / np.where(e > 0, e, 1.0), 0.0)
+    out = np.stack([e, v]).astype("f4")
+    out[:, ~np.isfinite(people)] = np.nan
+    return out
+
+
+def _take(stack, i):
+    return stack[i]
+
+
+def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
+                    landcover_classes: Mapping, people_landcover: Mapping[str, float],
+                    asset_value: Mapping[str, float],
+                    category_hazards: Mapping[str, Sequence[str]]) -> tuple[xr.DataArray, xr.DataArray, dict]:
+    """Exposure ``E_h`` (person-equivalents per cell) and vulnerability ``V_h`` (0–1) of one hazard.
+
+    Parameters
+    ----------
+    hazard : str
+        The hazard key.
+    people : DataArray
+        Residents per cell (NaN outside the study area: the outputs are NaN there too).
+    landcover : DataArray
+        Land-cover codes on the grid.
+    points : geopandas.GeoDataFrame
+        Scored survey points (``category``, ``vulnerability_<hazard>`` or ``vulnerability``), grid CRS.
+    grid : Grid
+        The analysis grid.
+    landcover_classes : mapping
+        Code -> class key.
+    people_landcover : mapping
+        Class key -> share of the residents the hazard harms on that land cover (missing classes 0).
+    asset_value : mapping
+        Category -> person-equivalents of one surveyed structure.
+    category_hazards : mapping
+        Category -> hazards acting on it.
+
+    Returns
+    -------
+    exposure, vulnerability, tags
+        Two lazy rasters and a record of what went in.
+    """
+    cats = threatened_categories(hazard, category_hazards)
+    col = f"vulnerability_{hazard}"
+    sel = points[points["category"].isin(cats)] if len(points) else points
+    value = sel["category"].map(lambda c: float(asset_value.get(c, 0.0))).to_numpy("f8") if len(sel) else \
+        np.zeros(0)
+    score = (sel[col] if col in sel else sel.get("vulnerability", 0.0))
+    score = np.nan_to_num(np.asarray(score, dtype="f8"), nan=0.0) if len(sel) else np.zeros(0)
+    xs, ys = point_xy(sel.geometry) if len(sel) else (np.zeros(0), np.zeros(0))
+    use_dask = is_dask(people)
+    asset = point_raster(grid, xs, ys, weights=value, dask=use_dask, name="asset")
+    asset_v = point_raster(grid, xs, ys, weights=value * score, dask=use_dask, name="asset_v")
+    classes = {int(k): v for k, v in landcover_classes.items()}
+    v_lc = landcover_score(landcover, classes, people_landcover, 0.0)
+    ev = apply_blocks(_exposure_kernel_e, people, v_lc, asset, asset_v, name=f"exposure_{hazard}")
+    vv = apply_blocks(_exposure_kernel_v, people, v_lc, asset, asset_v, name=f"vulnerability_{hazard}")
+    tags = {"HAZARD": hazard, "UNITS": "person-equivalents per cell", "FORMULA": EXPOSURE_FORMULA,
+            "CATEGORIES": ",".join(cats), "ASSET_VALUE": str({c: asset_value.get(c, 0.0) for c in cats}),
+            "POINTS": int(len(sel))}
+    vtags = {"HAZARD": hazard, "UNITS": "1", "FORMULA": VULNERABILITY_FORMULA,
+             "PEOPLE_LANDCOVER": str(dict(people_landcover))}
+    logger.info("%s: exposure = people + %d surveyed points of %s", hazard, len(sel), ", ".join(cats) or "none")
+    return ev, vv, {"exposure": tags, "vulnerability": vtags}
+
+
+def _exposure_kernel_e(people, v_lc, asset, asset_v):
+    return _exposure_kernel(people, v_lc, asset, asset_v)[0]
+
+
+def _exposure_kernel_v(people, v_lc, asset, asset_v):
+    return _exposure_kernel(people, v_lc, asset, asset_v)[1]
+
+
+def harm_kernel(h, e, v) -> np.ndarray:
+    """``H · E · V`` on numpy arrays (hazard clipped to 0–1, NaN propagates).
+
+    Examples
+    --------
+    >>> float(harm_kernel(np.float32(0.1), np.float32(50), np.float32(0.5)))
+    2.5
+    """
+    h = np.clip(np.asarray(h, dtype="f4"), 0.0, 1.0)
+    return np.asarray(h * np.asarray(e, "f4") * np.asarray(v, "f4"), dtype="f4")
+
+
+def level_kernel(x, breaks) -> np.ndarray:
+    """Level 1..len(breaks)+1 of each value (a value equal to a break falls in the lower level)."""
+    b = np.asarray(breaks, dtype="f4")
+    return (np.searchsorted(b, np.asarray(x, "f4"), side="left") + 1).astype("f4")
+
+
+def matrix_kernel(h, ev, hazard_breaks, ev_breaks, matrix) -> np.ndarray:
+    """Risk level from the hazard level and the exposure-vulnerability level; 0 where ``ev`` is 0.
+
+    Examples
+    --------
+    >>> m = np.array(DEFAULT_MATRIX)
+    >>> matrix_kernel(np.array([0.9, 0.9, 0.1]), np.array([10.0, 0.0, 10.0]), [.2, .4, .6, .8],
+    ...               [1, 2, 3, 4], m).tolist()
+    [5.0, 0.0, 3.0]
+    """
+    m = np.asarray(matrix, dtype="f4")
+    lh = level_kernel(h, hazard_breaks).astype("i8")
+    le = level_kernel(ev, ev_breaks).astype("i8")
+    lh = np.clip(lh, 1, m.shape[0])
+    le = np.clip(le, 1, m.shape[1])
+    out = m[lh - 1, le - 1]
+    out = np.where(np.asarray(ev) > 0, out, 0.0)
+    return np.where(np.isfinite(h) & np.isfinite(ev), out, np.nan).astype("f4")
+
+
+def _ev_kernel(e, v):
+    return (np.asarray(e, "f4") * np.asarray(v, "f4")).astype("f4")
+
+
+def exposed_value(exposure: xr.DataArray, vulnerability: xr.DataArray) -> xr.DataArray:
+    """``E · V``: the person-equivalents a sure hit would harm in each cell."""
+    return apply_blocks(_ev_kernel, exposure, vulnerability, name="exposed_value")
+
+
+def expected_harm(hazard: xr.DataArray, exposure: xr.DataArray, vulnerability: xr.DataArray) -> xr.DataArray:
+    """``H · E · V`` per cell, numpy or Dask alike (:func:`harm_kernel`)."""
+    out = apply_blocks(harm_kernel, hazard, exposure, vulnerability, name="risk")
+    out.attrs.update(units="person-equivalents per cell")
+    return out
+
+
+def validate_matrix(matrix) -> np.ndarray:
+    """The risk matrix as a 5 × 5 integer array of levels 1–5, or a clear error naming ``risk.matrix``."""
+    m = np.asarray(matrix)
+    if m.shape != (5, 5) or not np.isin(m, [1, 2, 3, 4, 5]).all():
+        raise ValueError(f"risk.matrix: expected 5 rows of 5 levels 1-5, got {matrix!r}")
+    return m.astype("i8")
+
+
+def matrix_risk(hazard: xr.DataArray, ev: xr.DataArray, hazard_breaks, ev_breaks, matrix) -> xr.DataArray:
+    """Risk level (1–5, 0 where nothing is exposed, NaN outside) of the risk matrix, numpy or Dask alike."""
+    m = validate_matrix(matrix)
+    out = apply_blocks(matrix_kernel, hazard, ev, hazard_breaks=np.asarray(hazard_breaks, "f8"),
+                       ev_breaks=np.asarray(ev_breaks, "f8"), matrix=m, name="risk")
+    out.attrs.update(units="level")
+    return out
+
+
+def exposure_layers(hazards: Sequence[str], people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
+                    landcover_classes: Mapping, people_landcover: Mapping[str, Mapping[str, float]],
+                    asset_value: Mapping[str, float], category_hazards: Mapping[str, Sequence[str]]):
+    """:func:`hazard_exposure` of every hazard, keyed ``exposure:<h>`` and ``vulnerability:<h>``.
+
+    ``people_landcover`` is keyed by hazard (a hazard not listed: every class 1, all residents harmed).
+
+    Returns
+    -------
+    layers, tags, descriptions : dict
+        The rasters, their GeoTIFF tags and band descriptions.
+    """
+    layers, tags, descr = {}, {}, {}
+    all_ones = {k: 1.0 for k in set(map(str, landcover_classes.values()))}
+    for h in hazards:
+        e, v, t = hazard_exposure(h, people, landcover, points, grid, landcover_classes=landcover_classes,
+                                  people_landcover=people_landcover.get(h, all_ones), asset_value=asset_value,
+                                  category_hazards=category_hazards)
+        layers.update({f"exposure:{h}": e, f"vulnerability:{h}": v})
+        tags.update({f"exposure:{h}": t["exposure"], f"vulnerability:{h}": t["vulnerability"]})
+        descr.update({f"exposure:{h}": f"{h} exposure (person-equivalents per cell)",
+                      f"vulnerability:{h}": f"{h} vulnerability (damage ratio 0-1)"})
+    return layers, tags, descr

@@ -1,0 +1,130 @@
+"""Exposure and vulnerability per hazard, expected harm and the risk matrix: values and numpy-vs-Dask parity."""
+
+import dask.array as da
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from risk.assessment import combine_risk as combine
+from risk.assessment import harm
+
+CLASSES = {"1": "forest", "3": "cropland", "4": "built_up", "5": "water"}
+CAT_H = {"billboard": ["wind"], "power": ["wind", "waterlogging"], "waterlogging": ["waterlogging"]}
+
+
+def _inputs(grid, chunk=None):
+    rng = np.random.default_rng(5)
+    people = rng.gamma(0.5, 20, grid.shape).astype("f4")
+    people[rng.random(grid.shape) < 0.5] = 0
+    people[3:5, 5:8] = np.nan
+    lc = rng.choice(np.array([1, 3, 4, 5], dtype="uint8"), grid.shape)
+    x0, y1 = grid.xmin, grid.ymax
+    pts = gpd.GeoDataFrame({"category": ["billboard", "power", "waterlogging", "billboard"],
+                            "vulnerability_wind": [0.5, 0.2, 0.1, 1.0],
+                            "vulnerability_waterlogging": [0.0, 0.8, 0.6, 0.0]},
+                           geometry=[shapely.Point(x0 + 45, y1 - 45), shapely.Point(x0 + 45, y1 - 45),
+                                     shapely.Point(x0 + 105, y1 - 15), shapely.Point(x0 + 315, y1 - 615)],
+                           crs=grid.crs)
+    wrap = (lambda a: grid.like(a)) if chunk is None else (lambda a: grid.like(da.from_array(a, chunks=chunk)))
+    return wrap(people), wrap(lc), pts, people, lc
+
+
+def _expo(grid, hazard, chunk=None):
+    p, lc, pts, _, _ = _inputs(grid, chunk)
+    return harm.hazard_exposure(hazard, p, lc, pts, grid, landcover_classes=CLASSES,
+                                people_landcover={"built_up": 1.0, "cropland": 0.5},
+                                asset_value={"billboard": 2, "power": 20, "waterlogging": 10},
+                                category_hazards=CAT_H)
+
+
+def test_exposure_counts_people_and_the_structures_the_hazard_acts_on(small_grid):
+    e, v, tags = _expo(small_grid, "wind")
+    _, _, _, people, lc = _inputs(small_grid)
+    e, v = e.values, v.values
+    # cell (1, 1) holds a billboard (2, v 0.5) and a power tower (20, v 0.2); the waterlogging spot is not wind's
+    p = people[1, 1]
+    vl = {1: 0.0, 3: 0.5, 4: 1.0, 5: 0.0}[int(lc[1, 1])]
+    assert e[1, 1] == pytest.approx(p + 22, rel=1e-5)
+    assert v[1, 1] == pytest.approx((p * vl + 2 * 0.5 + 20 * 0.2) / (p + 22), rel=1e-5)
+    assert e[0, 3] == pytest.approx(people[0, 3], rel=1e-6)  # waterlogging spot ignored by wind
+    assert np.isnan(e[3, 5]) and np.isnan(v[3, 5])
+    assert tags["exposure"]["CATEGORIES"] == "billboard,power"
+    # nothing exposed: vulnerability 0, not NaN
+    empty = (people == 0) & (e == 0)
+    assert empty.any() and (v[empty] == 0).all()
+
+
+def test_exposure_of_another_hazard_differs(small_grid):
+    e_wind, _, _ = _expo(small_grid, "wind")
+    e_wl, v_wl, _ = _expo(small_grid, "waterlogging")
+    _, _, _, people, _ = _inputs(small_grid)
+    assert e_wl.values[0, 3] == pytest.approx(people[0, 3] + 10, rel=1e-5)
+    assert e_wl.values[1, 1] == pytest.approx(people[1, 1] + 20, rel=1e-5)
+    assert not np.allclose(np.nan_to_num(e_wind.values), np.nan_to_num(e_wl.values))
+
+
+@pytest.mark.parametrize("hazard", ["wind", "waterlogging"])
+def test_exposure_parity_numpy_dask(small_grid, hazard):
+    e, v, _ = _expo(small_grid, hazard)
+    for chunk in (16, 23):
+        e2, v2, _ = _expo(small_grid, hazard, chunk)
+        assert isinstance(e2.data, da.Array)
+        np.testing.assert_array_equal(e2.values, e.values)
+        np.testing.assert_array_equal(v2.values, v.values)
+
+
+def test_expected_harm_is_hazard_times_exposure_times_vulnerability(small_grid):
+    rng = np.random.default_rng(1)
+    h, e, v = (rng.random(small_grid.shape).astype("f4") for _ in range(3))
+    e *= 100
+    ref = harm.expected_harm(small_grid.like(h), small_grid.like(e), small_grid.like(v)).values
+    np.testing.assert_allclose(ref, h * e * v, rtol=1e-6)
+    for chunk in (16, 23):
+        got = harm.expected_harm(*(small_grid.like(da.from_array(a, chunks=chunk)) for a in (h, e, v)))
+        np.testing.assert_array_equal(got.values, ref)
+
+
+def test_matrix_levels_and_parity(small_grid):
+    rng = np.random.default_rng(2)
+    h = rng.random(small_grid.shape).astype("f4")
+    ev = (rng.random(small_grid.shape) * 10).astype("f4")
+    ev[ev < 2] = 0
+    hb, eb = [0.2, 0.4, 0.6, 0.8], [2.5, 5, 7.5, 9]
+    ref = harm.matrix_risk(small_grid.like(h), small_grid.like(ev), hb, eb, harm.DEFAULT_MATRIX).values
+    lh = np.searchsorted(hb, h) + 1
+    le = np.searchsorted(eb, ev) + 1
+    want = np.where(ev > 0, np.array(harm.DEFAULT_MATRIX)[lh - 1, le - 1], 0)
+    np.testing.assert_array_equal(ref, want)
+    got = harm.matrix_risk(small_grid.like(da.from_array(h, chunks=23)), small_grid.like(da.from_array(ev, chunks=23)),
+                           hb, eb, harm.DEFAULT_MATRIX)
+    np.testing.assert_array_equal(got.values, ref)
+    with pytest.raises(ValueError, match=r"risk\.matrix"):
+        harm.validate_matrix([[1, 2], [3, 4]])
+
+
+def test_combine_all_expected_harm_and_matrix(small_grid):
+    rng = np.random.default_rng(3)
+    hz = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("wind", "geological")}
+    by = {k: (small_grid.like((rng.random(small_grid.shape) * 50).astype("f4")),
+              small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in hz}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "sum"}}
+    risks, tags, _ = combine.combine_all(hz, None, None, cfg, by)
+    np.testing.assert_allclose(risks["wind"].values, hz["wind"].values * by["wind"][0].values * by["wind"][1].values,
+                               rtol=1e-6)
+    np.testing.assert_allclose(risks["multi_hazard"].values, risks["wind"].values + risks["geological"].values,
+                               rtol=1e-6)
+    assert tags["wind"]["RISK_METHOD"] == "expected_harm"
+    risks, tags, _ = combine.combine_all(hz, None, None, {**cfg, "method": "matrix",
+                                                           "multi_hazard": {"rule": "max"}}, by)
+    assert set(np.unique(risks["wind"].values)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert tags["wind"]["UNITS"] == "level"
+    with pytest.raises(ValueError, match=r"risk\.method"):
+        combine.combine_all(hz, None, None, {**cfg, "method": "other"}, by)
+    with pytest.raises(ValueError, match="union"):
+        combine.combine_all(hz, None, None, {**cfg, "multi_hazard": {"rule": "union"}}, by)
+
+
+def test_threatened_categories():
+    assert harm.threatened_categories("waterlogging", CAT_H) == ["power", "waterlogging"]
+    assert harm.threatened_categories("earthquake", CAT_H) == []
