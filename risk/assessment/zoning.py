@@ -323,6 +323,22 @@ def risk_zoning_method(risk_tags: dict, method: str, thresholds,
     return method, thresholds, bool(log_breaks and risk_tags.get("RISK_METHOD") == "expected_harm")
 
 
+def risk_zoning_settings(risk_tags: dict[str, dict], method: str, thresholds, log_breaks: bool = False,
+                         exposed_only: bool = False) -> dict[str, dict]:
+    """:func:`draw_breaks` settings of each risk raster (keyed like ``risk_tags``), for :func:`zone_many`.
+
+    Examples
+    --------
+    >>> risk_zoning_settings({"a": {"RISK_METHOD": "matrix"}}, "natural_breaks", None)["a"]["method"]
+    'fixed'
+    """
+    out = {}
+    for name, tags in risk_tags.items():
+        m, t, lb = risk_zoning_method(tags, method, thresholds, log_breaks)
+        out[name] = {"method": m, "thresholds": t, "exposed_only": exposed_only, "log_breaks": lb}
+    return out
+
+
 def map_title(area_name: str, hazard: str) -> str:
     """Bilingual title of a zoning map.
 

@@ -155,3 +155,16 @@ def capture_figure(result: dict, area_name: str = ""):
     fig.suptitle(f"{area_name} 历史灾情检验 validation against the disaster record".strip(), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def save_figure(fig, path, dpi: int = 110) -> None:
+    """Write a matplotlib figure to ``path`` atomically (PNG by its suffix) and close it."""
+    import matplotlib.pyplot as plt
+
+    from risk.io.files import atomic_path
+
+    try:
+        with atomic_path(path, ".tmp" + str(path)[str(path).rfind("."):]) as tmp:
+            fig.savefig(tmp, dpi=dpi)
+    finally:
+        plt.close(fig)

@@ -4,12 +4,10 @@ method and breaks in the tags), its ``.qml`` and a map (:func:`risk.assessment.h
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from risk import io
 from risk.assessment import hazard_zoning
 from risk.io import styles
-from risk.io.figures import zone_map
+from risk.io.figures import save_figure, zone_map
 from risk.runtime import rule_session
 
 
@@ -29,9 +27,7 @@ def main(snakemake):
             small, small_grid = io.read_decimated(tif)
             fig = zone_map(small, small_grid, hazard_zoning.map_title(p.area_name, h), townships, z["labels"],
                            colors=z["colors"], legend_title="危险性等级 Hazard level")
-            with io.atomic_path(png, ".tmp.png") as tmp:
-                fig.savefig(tmp, dpi=110)
-            plt.close(fig)
+            save_figure(fig, png, dpi=110)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Progress of the plan's quantified targets: one row per indicator, on track for the target year or not."""
 
-import matplotlib.pyplot as plt
 
 from risk import io
 from risk.capacity import plan_targets as targets
 from risk.capacity.plots import progress_chart
+from risk.io.figures import save_figure
 from risk.io.tables import read_text_table
 from risk.runtime import rule_session
 
@@ -17,9 +17,7 @@ def main(snakemake):
             p.period_start, p.baselines, source=str(snakemake.input.table))
         io.write_table(progress.round(targets.DECIMALS), out.csv)
         fig = progress_chart(series, progress, p.target_year)
-    with io.atomic_path(out.png, ".tmp.png") as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    save_figure(fig, out.png, dpi=130)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Priority townships (三高一低): high multi-hazard risk, large high-risk area, many people exposed, low capacity."""
 
-import matplotlib.pyplot as plt
 
 from risk import io
 from risk.capacity import comprehensive_risk as comprehensive
 from risk.capacity.plots import priority_map
+from risk.io.figures import save_figure
 from risk.runtime import rule_session
 
 
@@ -20,9 +20,7 @@ def main(snakemake):
                                              io.read_population_on_grid(inp.population, grid), p.priority)
     io.write_table(table.round(comprehensive.PRIORITY_DECIMALS), snakemake.output.csv)
     fig = priority_map(cap, table, p.area_name)
-    with io.atomic_path(snakemake.output.png, ".tmp.png") as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    save_figure(fig, snakemake.output.png, dpi=130)
 
 
 if __name__ == "__main__":

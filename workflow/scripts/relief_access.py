@@ -1,11 +1,11 @@
 """Relief reach: travel hours from the supply depots (roads + Tobler off-road), and who is reached in time."""
 
-import matplotlib.pyplot as plt
 
 from risk import io
 from risk.capacity import relief_access as access
 from risk.capacity.layers import require_fields
 from risk.capacity.plots import relief_map
+from risk.io.figures import save_figure
 from risk.runtime import rule_session
 
 
@@ -29,9 +29,7 @@ def main(snakemake):
                         band_description=access.HOURS_DESCRIPTION)
         io.write_table(table.round(access.DECIMALS), out.reach)
         fig = relief_map(hours, grid, townships, depots, p.max_hours, p.area_name)
-    with io.atomic_path(out.png, ".tmp.png") as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    save_figure(fig, out.png, dpi=130)
 
 
 if __name__ == "__main__":

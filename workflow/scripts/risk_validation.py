@@ -5,11 +5,10 @@ Writes ``validation/risk_validation.json`` (capture curves and figures), ``valid
 (the table) and ``figures/risk_validation.png`` (the capture curves).
 """
 
-import matplotlib.pyplot as plt
 
 from risk import io
 from risk.assessment import risk_validation as V
-from risk.io.figures import capture_figure
+from risk.io.figures import capture_figure, save_figure
 from risk.io.tables import read_text_table
 from risk.runtime import rule_session
 
@@ -29,9 +28,7 @@ def main(snakemake):
         io.write_json(result, out.json)
         io.write_table(V.table(result), out.csv)
         fig = capture_figure(result, p.area_name)
-        with io.atomic_path(out.png, ".tmp.png") as tmp:
-            fig.savefig(tmp, dpi=110)
-        plt.close(fig)
+        save_figure(fig, out.png, dpi=110)
 
 
 if __name__ == "__main__":

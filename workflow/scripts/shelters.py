@@ -1,11 +1,11 @@
 """Shelter coverage of hazard-prone settlements, the gaps, and a greedy choice of new sites."""
 
-import matplotlib.pyplot as plt
 
 from risk import io
 from risk.capacity import shelters
 from risk.capacity.layers import points_table, require_fields
 from risk.capacity.plots import shelter_map
+from risk.io.figures import save_figure
 from risk.runtime import rule_session
 
 
@@ -33,9 +33,7 @@ def main(snakemake):
         fig = shelter_map(layers["townships"], coverage, layers["shelters"], sites,
                           io.read_raster_on_grid(inp.multi_hazard, grid, resampling="nearest", dtype="uint8",
                                                  dask_=False).values, grid, p.area_name)
-    with io.atomic_path(out.png, ".tmp.png") as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    save_figure(fig, out.png, dpi=130)
 
 
 if __name__ == "__main__":
