@@ -54,33 +54,10 @@ def zoning_qml(title: str = "", labels=None, colors=None) -> str:
 
 
 def index_qml(title: str = "", vmin: float = 0.0, vmax: float = 1.0) -> str:
-    """A QGIS style for a continuous 0-1 index: a green-yellow-red pseudocolour ramp."""
-    stops = [(0.0, ZONE_COLORS[1]), (0.25, ZONE_COLORS[2]), (0.5, ZONE_COLORS[3]), (0.75, ZONE_COLORS[4]),
-             (1.0, ZONE_COLORS[5])]
-    items = "\n".join(
-        f'            <item alpha="255" value="{vmin + f * (vmax - vmin):.4f}" '
-        f'color="#{c[0]:02x}{c[1]:02x}{c[2]:02x}" label="{vmin + f * (vmax - vmin):.2f}"/>'
-        for f, c in stops
-    )
-    return f"""<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<qgis version="3.22.0" styleCategories="Symbology|Rendering">
-  <!-- {title} -->
-  <pipe>
-    <rasterrenderer type="singlebandpseudocolor" band="1" opacity="1" alphaBand="-1" classificationMin="{vmin}" classificationMax="{vmax}" nodataColor="">
-      <rasterTransparency/>
-      <rastershader>
-        <colorrampshader colorRampType="INTERPOLATED" classificationMode="1" clip="0" minimumValue="{vmin}" maximumValue="{vmax}">
-{items}
-        </colorrampshader>
-      </rastershader>
-    </rasterrenderer>
-    <brightnesscontrast brightness="0" contrast="0" gamma="1"/>
-    <huesaturation saturation="0" colorizeOn="0" grayscaleMode="0" invertColors="0"/>
-    <rasterresampler maxOversample="2"/>
-  </pipe>
-  <blendMode>0</blendMode>
-</qgis>
-"""
+    """A QGIS style for a continuous 0-1 index: a green-yellow-red pseudocolour ramp (:func:`ramp_qml`)."""
+    colors = [ZONE_COLORS[k][:3] for k in range(1, 6)]
+    labels = [f"{vmin + i / 4 * (vmax - vmin):.2f}" for i in range(5)]
+    return ramp_qml(title, vmin, vmax, colors, labels)
 
 
 # -- continuous rasters other than 0-1 risk indices -----------------------------------------------
