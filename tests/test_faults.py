@@ -41,11 +41,13 @@ def _files(results: Path) -> dict[str, Path]:
 def test_a_killed_run_reruns_to_the_same_bytes(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     config = _config(tmp_path)  # one folder for both runs: outputs that name their inputs' paths compare equal
-    subprocess.run(_cmd(config), cwd=ROOT, env=env, check=True, capture_output=True)
+    # its own working directory, so its own .snakemake/locks: other tests run Snakemake in the repository meanwhile,
+    # and a lock is only cleared when no Snakemake works in the folder
+    subprocess.run(_cmd(config), cwd=tmp_path, env=env, check=True, capture_output=True)
     results = tmp_path / "results"
     shutil.move(results, tmp_path / "clean")
 
-    proc = subprocess.Popen(_cmd(config), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(_cmd(config), cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     # wait until the hazard stage is under way (the grid exists, the terrain layers are being written), then kill
     # Snakemake and every job it started, as `kill -9` or a power cut would
@@ -57,7 +59,7 @@ def test_a_killed_run_reruns_to_the_same_bytes(tmp_path):
     proc.wait()
     assert not (results / "manifest.json").exists()
 
-    rerun = subprocess.run(_cmd(config), cwd=ROOT, env=env, capture_output=True, text=True)
+    rerun = subprocess.run(_cmd(config), cwd=tmp_path, env=env, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert "LockException" not in rerun.stderr
 
