@@ -53,6 +53,7 @@ def map_title(area_name: str, hazard: str) -> str:
     from risk import HAZARD_LABELS
 
     zh, en = HAZARD_LABELS.get(hazard, (hazard, hazard))
+    en = en[: -len(" hazard")] if en.endswith(" hazard") else en  # "Geological hazard" -> "Geological hazard zones"
     return f"{area_name} {zh}危险性/易发性区划 {en} hazard zones"
 
 
