@@ -587,6 +587,25 @@ def _receivers(fw, dw):
 
 
 @njit(cache=True, nogil=True)
+def _drain_downstream(queue, tail, down, acc, indeg):
+    """Pass ``acc`` downstream in topological order (Kahn): ``queue[:tail]`` holds the sources, ``down[i]`` the
+    receiver of ``i`` (-1 none), ``indeg`` the unprocessed donors of each node. Returns how many were ordered
+    (fewer than the nodes when ``down`` has a cycle); ``queue`` then holds that order."""
+    head = 0
+    while head < tail:
+        i = queue[head]
+        head += 1
+        j = down[i]
+        if j >= 0:
+            acc[j] += acc[i]
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                queue[tail] = j
+                tail += 1
+    return tail
+
+
+@njit(cache=True, nogil=True)
 def _accumulate_tile(rec, init):
     """Barnes (2017): flow accumulation within one tile, from ``init`` (NaN = no data).
 
@@ -610,17 +629,7 @@ def _accumulate_tile(rec, init):
         if np.isfinite(init[i]) and indeg[i] == 0:
             queue[tail] = i
             tail += 1
-    head = 0
-    while head < tail:
-        i = queue[head]
-        head += 1
-        j = rec[i]
-        if j >= 0:
-            acc[j] += acc[i]
-            indeg[j] -= 1
-            if indeg[j] == 0:
-                queue[tail] = j
-                tail += 1
+    tail = _drain_downstream(queue, tail, rec, acc, indeg)
     if tail != nvalid:
         raise ValueError("flow directions form a cycle")
     leave = np.full(n, -1, dtype=np.int64)
@@ -698,17 +707,7 @@ def _chain(dep, acc):
         if indeg[e] == 0:
             queue[tail] = e
             tail += 1
-    head = 0
-    while head < tail:
-        e = queue[head]
-        head += 1
-        j = dep[e]
-        if j >= 0:
-            out[j] += out[e]
-            indeg[j] -= 1
-            if indeg[j] == 0:
-                queue[tail] = j
-                tail += 1
+    tail = _drain_downstream(queue, tail, dep, out, indeg)
     if tail != m:
         raise ValueError("flow between tiles forms a cycle")
     return out
