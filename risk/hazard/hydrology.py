@@ -193,17 +193,7 @@ def accumulate(rec, valid):
         if valid[i] and indeg[i] == 0:
             queue[tail] = i
             tail += 1
-    head = 0
-    while head < tail:
-        i = queue[head]
-        head += 1
-        j = rec[i]
-        if j >= 0:
-            acc[j] += acc[i]
-            indeg[j] -= 1
-            if indeg[j] == 0:
-                queue[tail] = j
-                tail += 1
+    _drain_downstream(queue, tail, rec, acc, indeg)
     return acc
 
 
