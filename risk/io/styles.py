@@ -222,28 +222,24 @@ POINT_COLORS = {"waterlogging": "31,120,180", "crane": "255,127,0", "power": "22
                 "garden": "51,160,44", "rejected": "128,128,128"}
 
 
+def _line_symbol(kind: str, color: str, extra: str = "") -> str:
+    """A symbol of ``kind`` (``fill``: an outline only, ``line``) drawn as a 0.5 mm line in ``color``."""
+    return f"""      <symbol type="{kind}" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
+          <Option type="Map">
+            <Option name="line_color" type="QString" value="{color},255"/>{extra}
+            <Option name="line_width" type="QString" value="0.5"/>
+            <Option name="line_width_unit" type="QString" value="MM"/>
+          </Option>
+        </layer>
+      </symbol>"""
+
+
 def _symbol(geometry: str, color: str) -> str:
     if geometry == "polygon":  # outline only: the zoning beneath stays visible
-        return f"""      <symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
-          <Option type="Map">
-            <Option name="line_color" type="QString" value="{color},255"/>
-            <Option name="line_style" type="QString" value="solid"/>
-            <Option name="line_width" type="QString" value="0.5"/>
-            <Option name="line_width_unit" type="QString" value="MM"/>
-          </Option>
-        </layer>
-      </symbol>"""
+        return _line_symbol("fill", color, '\n            <Option name="line_style" type="QString" value="solid"/>')
     if geometry == "line":
-        return f"""      <symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
-        <layer class="SimpleLine" pass="0" locked="0" enabled="1">
-          <Option type="Map">
-            <Option name="line_color" type="QString" value="{color},255"/>
-            <Option name="line_width" type="QString" value="0.5"/>
-            <Option name="line_width_unit" type="QString" value="MM"/>
-          </Option>
-        </layer>
-      </symbol>"""
+        return _line_symbol("line", color)
     return f"""      <symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
         <layer class="SimpleMarker" pass="0" locked="0" enabled="1">
           <Option type="Map">
