@@ -209,11 +209,3 @@ def clear_stale_lock(workdir=".") -> bool:
             os.remove(os.path.join(locks, name))
     logging.getLogger("risk").warning("removed the lock a killed Snakemake run left in %s", locks)
     return True
-
-
-if __name__ == "__main__":  # python -m risk.runtime unlock-stale [DIR]
-    if sys.argv[1:2] == ["unlock-stale"]:
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
-        clear_stale_lock(sys.argv[2] if len(sys.argv) > 2 else ".")
-    else:
-        sys.exit("usage: python -m risk.runtime unlock-stale [DIR]")
