@@ -102,7 +102,8 @@ def test_relief_hours_on_the_grid(small_grid, caplog):
                                dispatch_hours=0.25)
     assert "1 depot(s) lie off the grid" in caplog.text
     road = A.road_speed_raster(roads, g, A.DEFAULT_ROAD_SPEEDS)
-    want = A.travel_hours(A.cell_speed(A.tobler_speed(slope, 6.0, 1.0, 0.1), road), [10], [0], g.res, 0.25)
+    speed = A.cell_speed(A.tobler_speed(slope, 6.0, 1.0, 0.1), road).astype("f4")  # relief_hours keeps float32
+    want = A.travel_hours(speed, [10], [0], g.res, 0.25)
     assert hours.dtype == "float32" and np.isnan(hours[:, -3:]).all()
     np.testing.assert_array_equal(hours[:, :-3], want[:, :-3].astype("f4"))
     assert hours[10, 20] == pytest.approx(0.25 + 20 * 30 / 60_000)

@@ -6,15 +6,16 @@ otherwise the walking speed of Tobler's hiking function on its slope,
     v = v_max · exp(-3.5 · (tan θ + 0.05)) · factor      (5.0 km/h on the flat with v_max = 6)
 
 (slope taken uphill, the slower direction, because an isotropic cost surface cannot tell the
-two apart). Travel time is then the accumulated cost-distance from the nearest depot with
-scikit-image's :class:`skimage.graph.MCP_Geometric` (Dijkstra on the 8-connected grid; a move
-between two cells costs half its length at each cell's pace, diagonals √2 longer).
+two apart). Travel time is then the accumulated cost-distance from the nearest depot
+(:func:`travel_hours`: Dijkstra on the 8-connected grid, compiled with numba; a move between two
+cells costs half its length at each cell's pace, diagonals √2 longer, the cost model of
+scikit-image's ``MCP_Geometric``).
 
 Cost-distance is a whole-grid operation: it cannot be split into independent blocks. The search
-needs about 60 bytes per cell (the float64 cost and cumulative-cost arrays, the traceback and
-Dijkstra's heap), so a 30 m county of 10⁷ cells needs ≈ 0.6 GB, and 10⁸ cells ≈ 6 GB. For
-very large areas :func:`coarsen_speed` lets the search run on cells ``k`` times larger (memory
-÷ k²), keeping every road's speed on the coarse cell it crosses.
+holds the float32 speeds, the float64 travel times and a heap of the search front (about 12 bytes
+per cell; scikit-image's MCP needed about 60), so 6 × 10⁷ cells (the county at 10 m) search in
+≈ 0.8 GB. For very large areas :func:`coarsen_speed` lets the search run on cells ``k`` times
+larger (memory ÷ k²), keeping every road's speed on the coarse cell it crosses.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from risk.capacity.comprehensive_risk import township_labels
 from risk.capacity.layers import with_geometry
@@ -115,6 +117,91 @@ def coarsen_speed(speed: np.ndarray, road_kmh: np.ndarray, k: int) -> np.ndarray
     return np.where(road_max > 0, road_max, off_mean)
 
 
+@njit(cache=True, nogil=True)
+def _sift_down(keys, idx, size, pos):
+    k, i = keys[pos], idx[pos]
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            break
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
+        if keys[child] >= k:
+            break
+        keys[pos], idx[pos] = keys[child], idx[child]
+        pos = child
+    keys[pos], idx[pos] = k, i
+
+
+@njit(cache=True, nogil=True)
+def _grown(keys, idx):
+    k2, i2 = np.empty(2 * len(keys)), np.empty(2 * len(idx), np.int64)
+    k2[:len(keys)], i2[:len(idx)] = keys, idx
+    return k2, i2
+
+
+@njit(cache=True, nogil=True)
+def _least_cost(speed, starts, res):
+    """Dijkstra from ``starts`` (flat indices) over the 8-connected grid of ``speed`` (km/h; NaN or <= 0
+    impassable): hours of the fastest path to every cell (inf where none), float64. A move costs
+    ``length · (pace_a + pace_b) / 2`` with pace ``1 / (1000 v)`` hours per metre."""
+    h, w = speed.shape
+    flat = speed.ravel()
+    dist = np.full(h * w, np.inf)
+    dr = (-1, -1, -1, 0, 0, 1, 1, 1)
+    dc = (-1, 0, 1, -1, 1, -1, 0, 1)
+    diag = np.sqrt(2.0 * res * res)
+    cap = 1 << 16
+    keys = np.empty(cap)
+    idx = np.empty(cap, np.int64)
+    size = 0
+    for s in starts:
+        if dist[s] == 0.0:
+            continue
+        dist[s] = 0.0
+        if size == cap:
+            keys, idx = _grown(keys, idx)
+            cap = len(keys)
+        pos = size  # sift up
+        size += 1
+        while pos > 0 and keys[(pos - 1) // 2] > 0.0:
+            keys[pos], idx[pos] = keys[(pos - 1) // 2], idx[(pos - 1) // 2]
+            pos = (pos - 1) // 2
+        keys[pos], idx[pos] = 0.0, s
+    while size > 0:
+        d, i = keys[0], idx[0]
+        size -= 1
+        if size > 0:
+            keys[0], idx[0] = keys[size], idx[size]
+            _sift_down(keys, idx, size, 0)
+        if d > dist[i]:
+            continue  # a stale entry: the cell was reached faster since
+        r, c = i // w, i % w
+        pace = 1.0 / (flat[i] * 1000.0)
+        for k in range(8):
+            rr, cc = r + dr[k], c + dc[k]
+            if rr < 0 or rr >= h or cc < 0 or cc >= w:
+                continue
+            j = rr * w + cc
+            v = flat[j]
+            if not (v > 0.0 and v < np.inf):
+                continue
+            length = diag if (dr[k] != 0 and dc[k] != 0) else res
+            nd = d + length * 0.5 * (pace + 1.0 / (v * 1000.0))
+            if nd < dist[j]:
+                dist[j] = nd
+                if size == cap:
+                    keys, idx = _grown(keys, idx)
+                    cap = len(keys)
+                pos = size
+                size += 1
+                while pos > 0 and keys[(pos - 1) // 2] > nd:
+                    keys[pos], idx[pos] = keys[(pos - 1) // 2], idx[(pos - 1) // 2]
+                    pos = (pos - 1) // 2
+                keys[pos], idx[pos] = nd, j
+    return dist.reshape(h, w)
+
+
 def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
                  start_hours: float = 0.0) -> np.ndarray:
     """Least travel time (hours) from the nearest start cell to every cell.
@@ -122,7 +209,7 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
     Parameters
     ----------
     speed_kmh : numpy.ndarray
-        Speed of each cell; NaN or <= 0 is impassable.
+        Speed of each cell (float32 or float64, used as given); NaN or <= 0 is impassable.
     start_rows, start_cols : array-like of int
         Cells of the depots (on the grid).
     res_m : float
@@ -140,21 +227,17 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
     >>> travel_hours(np.full((1, 5), 10.0), [0], [0], 1000.0).round(2).tolist()
     [[0.0, 0.1, 0.2, 0.3, 0.4]]
     """
-    from skimage.graph import MCP_Geometric
-
-    v = np.asarray(speed_kmh, dtype="f8")
-    cost = np.full(v.shape, np.inf)
-    ok = np.isfinite(v) & (v > 0)
-    cost[ok] = 1.0 / (v[ok] * 1000.0)  # hours per metre
-    starts = [(int(r), int(c)) for r, c in zip(np.atleast_1d(start_rows), np.atleast_1d(start_cols), strict=True)
-              if ok[int(r), int(c)]]
-    if not starts:
+    v = np.ascontiguousarray(speed_kmh)
+    if v.dtype not in (np.float32, np.float64):
+        v = v.astype("f8")
+    rows, cols = np.atleast_1d(start_rows).astype(np.int64), np.atleast_1d(start_cols).astype(np.int64)
+    ok = v[rows, cols]
+    ok = np.isfinite(ok) & (ok > 0)
+    if not ok.any():
         raise ValueError("relief reach: no depot lies on a passable cell of the grid")
-    mcp = MCP_Geometric(cost, fully_connected=True, sampling=(float(res_m), float(res_m)))
-    hours, _ = mcp.find_costs(starts)
-    hours = np.asarray(hours, dtype="f8")
-    hours[~np.isfinite(hours)] = np.inf
-    return hours + float(start_hours)
+    hours = _least_cost(v, rows[ok] * v.shape[1] + cols[ok], float(res_m))
+    hours += float(start_hours)
+    return hours
 
 
 def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, high_risk: np.ndarray,
@@ -184,35 +267,35 @@ def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, h
         reached).
     """
     n = len(townships)
-    lab = np.asarray(labels).ravel().astype(np.int64)
-    pop = np.nan_to_num(np.asarray(population, dtype="f8").ravel(), nan=0.0)
-    pop[pop < 0] = 0.0
-    hrs = np.asarray(hours, dtype="f8").ravel()
-    hrs = np.where(np.isnan(hrs), np.inf, hrs)
-    hi = np.asarray(high_risk, dtype=bool).ravel()
-    reached = hrs <= max_hours
-    finite = np.isfinite(hrs)
-
-    def sums(weights):
-        return np.bincount(lab, weights=weights, minlength=n + 1)[1:n + 1]
-
-    pop_hi = pop * hi
-    tab = pd.DataFrame({"code": townships["code"].astype(str).to_numpy(), "name": townships["name"].to_numpy()})
-    tab["population"] = sums(pop)
-    tab["population_reached"] = sums(pop * reached)
-    tab["population_high_risk"] = sums(pop_hi)
-    tab["high_risk_reached"] = sums(pop_hi * reached)
-    w_fin = pop_hi * finite
-    tab["_w"] = sums(w_fin)
-    tab["_wh"] = sums(np.where(finite, hrs, 0.0) * w_fin)
+    keys = ("population", "population_reached", "population_high_risk", "high_risk_reached", "_w", "_wh")
+    acc = {k: np.zeros(n + 1) for k in keys}  # per label 0..n, summed a band of cells at a time (flat memory)
     mx = np.full(n + 1, -np.inf)
-    sel = (pop_hi > 0) & (lab > 0) & (lab <= n)
-    np.maximum.at(mx, lab[sel], hrs[sel])
+    lab_all, pop_all, hrs_all = np.asarray(labels).ravel(), np.asarray(population).ravel(), np.asarray(hours).ravel()
+    hi_all = np.asarray(high_risk).ravel()
+    step = 1 << 22
+    for i0 in range(0, lab_all.size, step):
+        sl = slice(i0, i0 + step)
+        lab = lab_all[sl].astype(np.int64)
+        lab[(lab < 0) | (lab > n)] = 0
+        pop = np.nan_to_num(pop_all[sl].astype("f8"), nan=0.0)
+        pop[pop < 0] = 0.0
+        hrs = hrs_all[sl].astype("f8")
+        hrs[np.isnan(hrs)] = np.inf
+        pop_hi = pop * hi_all[sl].astype(bool)
+        reached = hrs <= max_hours
+        finite = np.isfinite(hrs)
+        w_fin = pop_hi * finite
+        for key, weights in (("population", pop), ("population_reached", pop * reached),
+                             ("population_high_risk", pop_hi), ("high_risk_reached", pop_hi * reached),
+                             ("_w", w_fin), ("_wh", np.where(finite, hrs, 0.0) * w_fin)):
+            acc[key] += np.bincount(lab, weights=weights, minlength=n + 1)
+        sel = (pop_hi > 0) & (lab > 0)
+        np.maximum.at(mx, lab[sel], hrs[sel])
+    tab = pd.DataFrame({"code": townships["code"].astype(str).to_numpy(), "name": townships["name"].to_numpy()})
+    for key in keys:
+        tab[key] = acc[key][1:]
     tab["max_hours_high_risk"] = np.where(np.isneginf(mx[1:]), np.nan, mx[1:])
-    total = {"code": "total", "name": "合计 Total", "population": pop[lab > 0].sum(),
-             "population_reached": (pop * reached)[lab > 0].sum(),
-             "population_high_risk": pop_hi[lab > 0].sum(), "high_risk_reached": (pop_hi * reached)[lab > 0].sum(),
-             "_w": w_fin[lab > 0].sum(), "_wh": (np.where(finite, hrs, 0.0) * w_fin)[lab > 0].sum(),
+    total = {"code": "total", "name": "合计 Total", **{k: float(acc[k][1:].sum()) for k in keys},
              "max_hours_high_risk": np.nanmax(tab["max_hours_high_risk"]) if tab["max_hours_high_risk"].notna().any()
              else np.nan}
     tab = pd.concat([tab, pd.DataFrame([total])], ignore_index=True)
@@ -278,9 +361,8 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
     dispatch_hours : float
         Time added at the depots.
     """
-    road = road_speed_raster(roads, grid, road_speeds_kmh, unknown_road_kmh)
-    speed = cell_speed(tobler_speed(slope_deg, offroad["max_kmh"], offroad["factor"], offroad["min_kmh"]),
-                       road)
+    speed = road_speed_raster(roads, grid, road_speeds_kmh, unknown_road_kmh)
+    n_road = int(np.count_nonzero(speed > 0))
     rows, cols = grid.rowcol(depots.geometry.x.to_numpy(), depots.geometry.y.to_numpy())
     on = grid.inside(rows, cols)
     if (~on).any():
@@ -288,11 +370,31 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
     rows, cols = rows[on], cols[on]
     k = int(coarsen)
     logger.info("cost-distance on %d x %d cells (coarsen %d) from %d depots, %d road cells",
-                -(-grid.height // k), -(-grid.width // k), k, len(rows), int((road > 0).sum()))
-    hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours)
+                -(-grid.height // k), -(-grid.width // k), k, len(rows), n_road)
     if k > 1:
+        road = speed.copy()
+        speed = _cell_speed_rows(slope_deg, speed, offroad)
+        hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours)
+        del road
         hours = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
-    return np.where((np.asarray(mask) > 0) & np.isfinite(hours), hours, np.nan).astype("f4")
+    else:
+        hours = travel_hours(_cell_speed_rows(slope_deg, speed, offroad), rows, cols, grid.res, dispatch_hours)
+    del speed
+    out = hours.astype("f4")
+    del hours
+    out[(np.asarray(mask) <= 0) | ~np.isfinite(out)] = np.nan
+    return out
+
+
+def _cell_speed_rows(slope_deg: np.ndarray, road_kmh: np.ndarray, offroad: Mapping[str, float],
+                     rows: int = 256) -> np.ndarray:
+    """:func:`cell_speed` of Tobler's off-road speed and the roads, float32, written into ``road_kmh``
+    (owned by the caller, overwritten) a band of rows at a time, so that the float64 temporaries stay small."""
+    for r0 in range(0, road_kmh.shape[0], rows):
+        sl = slice(r0, r0 + rows)
+        road_kmh[sl] = cell_speed(tobler_speed(slope_deg[sl], offroad["max_kmh"], offroad["factor"],
+                                               offroad["min_kmh"]), road_kmh[sl])
+    return road_kmh
 
 
 def hours_tags(road_speeds_kmh: Mapping[str, float], offroad: Mapping[str, float],

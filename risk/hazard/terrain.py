@@ -22,9 +22,7 @@ from scipy import ndimage
 
 from risk.blockwise import apply_blocks, apply_overlap
 from risk.hazard import hydrology
-
-TERRAIN_LAYERS = ("slope", "aspect", "curvature", "relief", "twi", "flow_accumulation", "depression_depth")
-"""The terrain rasters written under ``indicators/terrain/``."""
+from risk.hazard.layer_names import TERRAIN_LAYERS
 
 TERRAIN_DESCRIPTIONS = {
     "slope": "slope (degree)",

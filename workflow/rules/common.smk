@@ -84,8 +84,8 @@ def all_outputs():
 
 
 # -- models stage (models.smk): hazard modes, features and presences per hazard -------------------
-from risk.hazard.indicators import indicator_names
-from risk.models.index_model import check_weight_settings, feature_spec
+from risk.hazard.layer_names import indicator_names
+from risk.models.feature_settings import check_weight_settings, feature_spec
 
 MODEL_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "model"]
 INDEX_HAZARDS = [h for h in HAZARDS if config["hazards"][h]["mode"] == "index"]

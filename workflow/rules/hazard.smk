@@ -1,8 +1,8 @@
 # Hazard stage: terrain from the DEM, per-hazard indicator rasters, survey-point rasters and the
 # configurable-weight screening index of every hazard (risk/hazard/, docs/indicators.md).
 from risk import CATEGORIES
-from risk.hazard.indicators import INDICATORS
-from risk.hazard.terrain import TERRAIN_LAYERS
+from risk.hazard.layer_names import INDICATORS
+from risk.hazard.layer_names import TERRAIN_LAYERS
 
 INDICATOR_FILES = [res("indicators", h, f"{i.name}.tif") for h, inds in INDICATORS.items() for i in inds]
 SURVEY_RASTERS = [res("indicators", "survey", f"{c}_{k}.tif") for c in CATEGORIES for k in ("density", "distance")]
