@@ -4,7 +4,9 @@ Runs Snakemake on the demo inputs (generated first, untimed, if they are missing
 folder, with the workstation profile, and prints per rule (from Snakemake's ``benchmark`` files and the rules'
 logs):
 
-* wall (s) and CPU (s) of the job, peak RSS (MB);
+* wall (s) of the job (Snakemake's benchmark), CPU (s) and peak RSS (MB) of its process, exact, from the last
+  line of its log (:data:`risk.runtime.USAGE_MARK`; Snakemake's own figures, sampled every 30 s after a job's
+  first 15 s, miss CPU and peaks between samples, and are used only where that line is missing);
 * start-up (s): process start to the rule's first logged line (:data:`risk.runtime.STARTUP_MARK`), i.e. the
   interpreter, the imports and any compilation a job pays before its real work;
 
@@ -36,7 +38,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from risk.runtime import STARTUP_MARK  # noqa: E402
+from risk.runtime import STARTUP_MARK, USAGE_MARK  # noqa: E402
 
 
 def calibration(repeats: int = 5) -> float:
@@ -126,6 +128,18 @@ def relocate_demo(config: dict, folder: Path) -> None:
     config["survey"] = move(config["survey"])
 
 
+def read_usage(folder: Path) -> dict[str, dict[str, float]]:
+    """Exact CPU-seconds and peak RSS (MB) of each job's process, from the last line of its log
+    (:data:`risk.runtime.USAGE_MARK`); Snakemake's benchmark samples them every 30 s."""
+    out = {}
+    pattern = re.compile(re.escape(USAGE_MARK) + r" cpu ([0-9.]+) s, peak RSS ([0-9.]+) MB")
+    for log in folder.glob("*.log"):
+        m = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
+        if m:
+            out[log.stem] = {"cpu": float(m.group(1)), "rss": float(m.group(2))}
+    return out
+
+
 def run(args) -> None:
     config = yaml.safe_load((ROOT / args.config).read_text(encoding="utf-8"))
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_dag_"))
@@ -143,6 +157,9 @@ def run(args) -> None:
     print("demo inputs: made or checked first (not timed) ...", flush=True)
     snakemake([*common, "--profile", "profiles/local", "--until", "demo", "--quiet"], check=True)
     demo_bench = read_benchmarks(results / "benchmarks")  # empty if the inputs were up to date
+    for name, u in read_usage(results / "logs").items():
+        if name in demo_bench:
+            demo_bench[name].update(u)
     shutil.rmtree(results, ignore_errors=True)  # only the inputs stay: the timed run starts from them
 
     cal_before = calibration()
@@ -161,6 +178,9 @@ def run(args) -> None:
     cal = (cal_before + cal_after) / 2
 
     bench = read_benchmarks(results / "benchmarks")
+    for name, u in read_usage(results / "logs").items():  # exact figures over the sampled ones
+        if name in bench:
+            bench[name].update(u)
     for name, b in demo_bench.items():  # the generator, run before the timed DAG: listed, not in the DAG's sums
         print(f"demo generator ({name}, before the timed run): wall {b['wall']:.1f} s, CPU {b['cpu']:.1f} s, "
               f"peak RSS {b['rss']:.0f} MB")

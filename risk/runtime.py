@@ -37,7 +37,31 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
     sys.excepthook = excepthook
     logger = logging.getLogger("risk")
     logger.info("%s %.2f s", STARTUP_MARK, process_age())
+    if log_path and not getattr(configure_logging, "_usage_registered", False):
+        import atexit
+
+        atexit.register(_log_usage, os.path.abspath(log_path))
+        configure_logging._usage_registered = True
     return logger
+
+
+USAGE_MARK = "process usage (exact, at exit):"
+"""The last line of every rule's log: CPU-seconds and peak RSS of the whole job process (and its children),
+from ``getrusage``. Snakemake's benchmark files sample both every 30 s after a job's first 15 s, so they
+miss CPU and memory peaks between samples; ``bench/bench_dag.py`` reads this line instead when present."""
+
+
+def _log_usage(log_path: str) -> None:
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    rss_mb = max(me.ru_maxrss, kids.ru_maxrss) / 1024  # KiB on Linux
+    try:
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(f"{USAGE_MARK} cpu {cpu:.2f} s, peak RSS {rss_mb:.0f} MB, wall {process_age():.2f} s\n")
+    except OSError:
+        pass
 
 
 STARTUP_MARK = "start-up (process start to the rule's first line):"
