@@ -33,6 +33,7 @@ def _layers(grid, dem, chunk):
     out["tpi"] = terrain.topographic_position(arr, 200)
     out["smooth"] = terrain.smooth(arr, 60)
     out["gradient"] = terrain.gradient(arr)
+    out["smooth_gradient"] = terrain.smooth_gradient(arr, 60)
     return {k: np.asarray(v.values) for k, v in out.items()}, out
 
 
@@ -46,6 +47,20 @@ def test_numpy_and_dask_agree_whatever_the_chunks(grid, dem):
             assert got[name].dtype == np.float32, name
             np.testing.assert_allclose(got[name], ref[name], rtol=1e-5, atol=1e-5, equal_nan=True, err_msg=name)
     assert set(terrain.TERRAIN_LAYERS) <= set(ref)
+
+
+def test_smooth_gradient_is_the_gradient_of_the_smoothed_dem_in_one_pass(grid, dem):
+    for chunk in (None, *CHUNKS):
+        g = grid if chunk is None else grid.with_chunk(chunk)
+        arr = g.like(dem if chunk is None else __import__("dask.array").array.from_array(dem, chunks=chunk))
+        chained = terrain.gradient(terrain.smooth(arr, 60)).values
+        one_pass = terrain.smooth_gradient(arr, 60)
+        np.testing.assert_array_equal(one_pass.values, chained)  # the same bits
+        if chunk is not None:
+            # one neighbourhood pass over the DEM: no smoothing task feeds another overlap
+            assert not any("_gauss_kernel" in str(k) for k in one_pass.data.__dask_graph__())
+    np.testing.assert_array_equal(terrain.smooth_gradient(grid.like(dem), 1).values,
+                                  terrain.gradient(grid.like(dem)).values)  # below one cell: no smoothing
 
 
 def test_slope_of_a_plane_and_the_edge_ring(grid):

@@ -180,8 +180,8 @@ def hazard_indicators(layers: Mapping[str, xr.DataArray], *, landcover_classes: 
             out = terrain.topographic_position(layers["dem"], exposure_radius_m)
         elif name == "vs30":
             dem = layers["dem"]
-            smoothed = terrain.smooth(dem, vp["smoothing_m"]) if vp["smoothing_m"] > 0 else dem
-            out = vs30.vs30(terrain.gradient(smoothed), vp["region"])
+            grad = terrain.smooth_gradient(dem, vp["smoothing_m"]) if vp["smoothing_m"] > 0 else terrain.gradient(dem)
+            out = vs30.vs30(grad, vp["region"])
         elif name == "site_amplification":
             out = vs30.site_amplification(get("vs30"), vp["reference_m_s"], vp["exponent"])
         else:  # pragma: no cover - INDICATORS and this function are kept in step by the tests

@@ -163,6 +163,27 @@ def gradient(dem: xr.DataArray) -> xr.DataArray:
                          attrs={"units": "m/m"})
 
 
+def _smooth_gradient_kernel(block, sigma, truncate, res):
+    smoothed = _gauss_kernel(block, sigma, truncate).astype("float32")  # as smooth() writes it
+    return _slope_tan_kernel(smoothed, res)
+
+
+def smooth_gradient(dem: xr.DataArray, sigma_m: float, truncate: float = 3.0) -> xr.DataArray:
+    """``gradient(smooth(dem, sigma_m, truncate))`` in one neighbourhood pass: the same values, cell for cell.
+
+    Chained on Dask, the gradient's one-cell overlap needs the smoothed values of every neighbouring
+    block, and the whole Gaussian of each of those blocks is computed again for every block (and every
+    write batch) that needs it: at 15 m the Vs30 proxy spent half the indicator stage there. Here each
+    block's window (padded by the Gaussian's radius plus one cell) is smoothed once and differentiated.
+    """
+    sigma = sigma_m / _res(dem)
+    depth = int(truncate * sigma + 0.5)
+    if depth < 1:
+        return gradient(dem)
+    return apply_overlap(_smooth_gradient_kernel, _float(dem), depth=depth + 1, sigma=sigma, truncate=truncate,
+                         res=_res(dem), name="gradient", attrs={"units": "m/m"})
+
+
 # -- flow routing (exact, on tiles that exchange their edges; see risk.hazard.hydrology) -----------
 def flow_routing(dem: xr.DataArray, tile: int = 1024) -> tuple[xr.DataArray, xr.DataArray]:
     """Depression depth (m) and flow accumulation (upslope area, m²), exact on any raster.
