@@ -59,3 +59,32 @@ def test_parse_record_names_the_bad_line_and_maps_cells():
     grid = Grid.from_bounds((500_000, 4_560_000, 520_000, 4_580_000), "EPSG:4549", 100)
     r, c = V.record_rowcol(rec, grid)
     assert r.shape == (1,) and c.shape == (1,)
+
+
+def test_validate_run_reads_one_hazard_at_a_time_with_the_same_result():
+    import geopandas as gpd
+    from pyproj import Transformer
+    from shapely.geometry import box
+
+    grid = Grid.from_bounds((500_000, 4_560_000, 502_000, 4_562_000), "EPSG:4549", 100)
+    towns = gpd.GeoDataFrame({"name": ["甲", "乙"]}, geometry=[box(500_000, 4_560_000, 501_000, 4_562_000),
+                                                             box(501_000, 4_560_000, 502_000, 4_562_000)], crs=grid.crs)
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform([500_150, 501_550],
+                                                                                     [4_561_850, 4_560_450])
+    table = pd.DataFrame({"hazard": ["wind", "fire"], "township": ["甲", "乙"], "lon": [str(x) for x in lon],
+                          "lat": [str(y) for y in lat], "direct_loss_10k_yuan": ["4", "2"]})
+    rng = np.random.default_rng(0)
+    layers = {h: {k: rng.random(grid.shape) for k in ("risk", "exposure", "hazard")}
+              | {"zones": rng.integers(1, 6, grid.shape).astype("f4")} for h in ("wind", "fire", "quake")}
+    calls = []
+
+    def loader(h):
+        def load():
+            calls.append(h)
+            return layers[h]
+        return load
+
+    people = np.ones(grid.shape)
+    whole = V.validate_run(table, "x.csv", grid, towns, layers, people, name_field="name")
+    lazy = V.validate_run(table, "x.csv", grid, towns, {h: loader(h) for h in layers}, people, name_field="name")
+    assert lazy == whole and list(whole["hazards"]) == ["wind", "fire"] and calls == ["wind", "fire", "quake"]

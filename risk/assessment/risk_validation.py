@@ -232,7 +232,9 @@ def validate_run(table: pd.DataFrame, where: str, grid, townships, layers: Mappi
     townships : GeoDataFrame
         Township polygons (their name field is matched against the record's ``township``).
     layers : mapping
-        Hazard -> ``{"risk", "exposure", "hazard", "zones"}`` 2-D arrays on the grid.
+        Hazard -> ``{"risk", "exposure", "hazard", "zones"}`` 2-D arrays on the grid, or a function without
+        arguments that returns them (called when that hazard's turn comes, so that only one hazard's rasters
+        are held at a time).
     people : ndarray
         Residents per cell.
     """
@@ -241,9 +243,14 @@ def validate_run(table: pd.DataFrame, where: str, grid, townships, layers: Mappi
 
     record = parse_record(table, where)
     rows, cols = record_rowcol(record, grid)
-    scores = {h: hazard_scores(x["risk"], x["exposure"], x["hazard"], people) for h, x in layers.items()}
-    zones = {h: np.nan_to_num(x["zones"]).astype("uint8") for h, x in layers.items()}
     labels = np.asarray(township_labels(townships, grid, dask_=False).values)
     names = list(township_names(townships, name_field)["name_zh"])
-    return validate(record, rows, cols, scores, zones, labels, names, harm_column=harm_column,
-                    top_area_share=top_area_share)
+    kw = {"harm_column": harm_column, "top_area_share": top_area_share}
+    out = validate(record, rows, cols, {}, {}, labels, names, **kw)
+    for h, x in layers.items():  # one hazard's rasters in memory at a time
+        x = x() if callable(x) else x
+        one = validate(record, rows, cols, {h: hazard_scores(x["risk"], x["exposure"], x["hazard"], people)},
+                       {h: np.nan_to_num(x["zones"]).astype("uint8")}, labels, names, **kw)
+        out["hazards"].update(one["hazards"])
+        del x, one
+    return out

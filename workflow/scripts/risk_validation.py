@@ -5,6 +5,7 @@ Writes ``validation/risk_validation.json`` (capture curves and figures), ``valid
 (the table) and ``figures/risk_validation.png`` (the capture curves).
 """
 
+from functools import partial
 
 from risk import io
 from risk.assessment import risk_validation as V
@@ -13,12 +14,16 @@ from risk.io.tables import read_text_table
 from risk.runtime import rule_session
 
 
+def _read(grid, files):
+    return {k: io.read_raster_on_grid(f, grid, "nearest", dask_=False).values
+            for k, f in zip(("risk", "exposure", "hazard", "zones"), files, strict=True)}
+
+
 def main(snakemake):
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     grid = io.read_grid(inp.grid)
     with rule_session(snakemake.log[0], p.dask):
-        layers = {h: {k: io.read_raster_on_grid(f, grid, "nearest", dask_=False).values
-                      for k, f in zip(("risk", "exposure", "hazard", "zones"), files, strict=True)}
+        layers = {h: partial(_read, grid, files)  # read when the hazard's turn comes: one hazard in memory
                   for h, *files in zip(p.hazards, inp.risks, inp.exposures, inp.hazards, inp.zones, strict=True)}
         result = V.validate_run(read_text_table(inp.disasters), inp.disasters, grid,
                                 io.read_vector(inp.townships, crs=grid.crs), layers,
