@@ -420,7 +420,8 @@ def reach_by_township(hours: np.ndarray, population: np.ndarray, zones: np.ndarr
         The analysis grid.
     """
     high = np.isin(zones, list(high_levels))
-    labels = np.where(np.asarray(mask) > 0, township_labels(townships, grid, dask_=False).values, 0)
+    labels = np.asarray(township_labels(townships, grid, dask_=False).values)
+    labels[np.asarray(mask) <= 0] = 0  # in place: no second label raster
     table = reach_table(hours, population, labels, high, townships, max_hours)
     tot = table.iloc[-1]
     logger.info("high-risk people %.0f, reached within %g h: %.0f (%.1f %%); median cell hours %.2f",
