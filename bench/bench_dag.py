@@ -16,7 +16,8 @@ workload timed before and after the run on the same machine, so that figures fro
 (or a shared machine under a different load) compare as ratios ``figure / calibration``.
 
     .venv/bin/python bench/bench_dag.py                         # the demo at 30 m
-    .venv/bin/python bench/bench_dag.py --resolution 15         # the same county at 15 m (demo inputs remade)
+    .venv/bin/python bench/bench_dag.py --resolution 15         # the same county at 15 m (its demo inputs are
+                                                                # made in the run's folder, not in data/demo)
     .venv/bin/python bench/bench_dag.py --keep /tmp/dag30       # keep the results folder
 """
 
