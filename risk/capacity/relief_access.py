@@ -272,7 +272,7 @@ def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, h
     mx = np.full(n + 1, -np.inf)
     lab_all, pop_all, hrs_all = np.asarray(labels).ravel(), np.asarray(population).ravel(), np.asarray(hours).ravel()
     hi_all = np.asarray(high_risk).ravel()
-    step = 1 << 22
+    step = 1 << 20  # cells a band: its float64 temporaries stay under 100 MB
     for i0 in range(0, lab_all.size, step):
         sl = slice(i0, i0 + step)
         lab = lab_all[sl].astype(np.int64)
