@@ -14,8 +14,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from risk.errors import InputError
 
-class ConfigError(ValueError):
+
+class ConfigError(InputError):
     """The configuration does not match the schema; the message names the key."""
 
 

@@ -38,6 +38,7 @@ import pandas as pd
 
 from risk import weights as wt
 from risk.assessment import zoning
+from risk.errors import InputError
 from risk.survey.fields import normalise_header, split_unit
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def group_members(group: str) -> list[str]:
 
 
 # -- reading the table -------------------------------------------------------------------------
-class CapacityTableError(ValueError):
+class CapacityTableError(InputError):
     """The capacity table is malformed; the message names the file, line and column."""
 
 

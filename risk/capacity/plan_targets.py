@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from risk.errors import InputError
+
 from risk.capacity.capacity_index import header_map
 
 logger = logging.getLogger(__name__)
@@ -125,7 +127,7 @@ STATUS = {"achieved": ("已达到", "Achieved"), "on_track": ("按进度可实�
           "off_track": ("存在差距", "Off track"), "no_data": ("无数据", "No data")}
 
 
-class StatisticsTableError(ValueError):
+class StatisticsTableError(InputError):
     """The yearly statistics table is malformed; the message names the file, line and column."""
 
 
