@@ -32,7 +32,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
+        return self.message if self.file in self.message else f"{self.file}: {self.message}"
 
 
 def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:

@@ -37,10 +37,14 @@ VECTORS = {
 CAPACITY_FIELDS = {"shelters": "capacity", "shelter_candidates": "capacity"}
 """Vector inputs with a count field that must be a number >= 0."""
 
-DEFAULT_CHECKS = {"min_coverage": 0.98, "sample_cells": 1024, "max_meridian_offset_deg": 3.0,
-                  "ranges": {"dem": [-500, 9000], "population": [0, None], "rain_max24h": [0, 2000],
-                             "pga": [0, 3], "wind50": [0, 100]}}
-"""``input_checks`` when a config has none (the schema's defaults)."""
+
+
+def default_checks() -> dict:
+    """The schema's defaults of ``input_checks`` (a config's own values override them key by key)."""
+    from risk.config import load_yaml
+
+    props = load_yaml(SCHEMA)["properties"]["input_checks"]["properties"]
+    return {k: v["default"] for k, v in props.items()}
 
 
 def check(config_path, root: str | Path = ".") -> list[str]:
@@ -96,7 +100,9 @@ def check_inputs(config: Mapping, root: str | Path = ".", may_be_missing: str | 
     from risk.checks import grid_crs_problems
 
     root = Path(root)
-    settings = {**DEFAULT_CHECKS, **(config.get("input_checks") or {})}
+    defaults = default_checks()
+    settings = {**defaults, **(config.get("input_checks") or {})}
+    settings["ranges"] = {**defaults["ranges"], **(settings["ranges"] or {})}  # a layer's range replaces its own
     inputs = config.get("inputs") if isinstance(config.get("inputs"), Mapping) else {}
     problems: list[Problem] = []
     present: dict[str, Path] = {}
@@ -202,7 +208,7 @@ def _vector_problems(key, path: Path, aoi, config, settings) -> list[Problem]:
             require_fields(gdf, ("code", "name"), str(path), "townships")
         except InputError as e:
             out.append(Problem(str(path), "field", ERROR, str(e)))
-        crs = config["grid"]["crs"]
+        crs = aoi.estimate_utm_crs()  # areas in metres whatever grid.crs is (it is checked on its own)
         towns = read_vector(path, crs=crs)
         out += townships_problems(towns, aoi.to_crs(crs).geometry.union_all(), str(path),
                                   float(settings["min_coverage"]), label)
@@ -221,7 +227,7 @@ def _capacity_table_problems(path: Path, townships_path: Path | None) -> list[Pr
     if townships_path is None:
         return []
     towns = read_vector(townships_path)
-    if not {"code", "name"} <= set(towns.columns):
+    if not {"code", "name"} <= set(towns.columns) or len(towns) == 0:
         return []  # named by the townships check
     towns = towns.assign(code=towns["code"].astype(str))
     try:

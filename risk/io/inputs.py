@@ -57,8 +57,8 @@ def sample_in_area(path, aoi, cells: int = 1024) -> tuple[np.ndarray, str | None
         shape = (min(win.height, 2 * height), min(win.width, 2 * width))
         arr = src.read(1, window=win, out_shape=shape, masked=True)
         data = np.ma.filled(arr.astype("float64"), np.nan)
-        t = src.window_transform(win) * Affine.scale(win.width / shape[1], win.height / shape[0])
-        fc, fr = ~t * (xs, ys)
+        inv = ~(src.window_transform(win) @ Affine.scale(win.width / shape[1], win.height / shape[0]))
+        fc, fr = inv.a * xs + inv.b * ys + inv.c, inv.d * xs + inv.e * ys + inv.f
         ri, ci = np.floor(fr).astype(np.int64), np.floor(fc).astype(np.int64)
         ok = (ri >= 0) & (ri < shape[0]) & (ci >= 0) & (ci < shape[1])
         values[ok] = data[ri[ok], ci[ok]]
