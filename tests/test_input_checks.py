@@ -74,9 +74,20 @@ def _statistics_rows():
 
 
 @pytest.fixture
-def world(tmp_path):
-    """A clean input set and its config (a dict, validated); ``world["config"]["inputs"]`` are the paths."""
-    d = tmp_path
+def world(clean_world, tmp_path):
+    """A fresh copy of the clean input set and its config; ``world["config"]["inputs"]`` are the paths."""
+    import shutil
+
+    d = tmp_path / "world"
+    shutil.copytree(clean_world["dir"], d)
+    text = yaml.safe_dump(clean_world["config"], allow_unicode=True).replace(str(clean_world["dir"]), str(d))
+    return {"dir": d, "config": yaml.safe_load(text)}
+
+
+@pytest.fixture(scope="module")
+def clean_world(tmp_path_factory):
+    """A clean input set (every check passes) and its config, made once."""
+    d = tmp_path_factory.mktemp("clean_world")
     aoi = gpd.GeoDataFrame(geometry=[box(X0, Y0, X1, Y1)], crs=CRS).to_crs("OGC:CRS84")
     aoi.to_file(d / "aoi.geojson", engine="pyogrio")
     lon_bounds = aoi.total_bounds
@@ -98,7 +109,8 @@ def world(tmp_path):
                              name=["甲村", "乙村"], population=[300, 500]),
         "townships": _gpkg(d / "townships.gpkg", _town_polys(), code=[c for c, _ in TOWNS],
                            name=[n for _, n in TOWNS]),
-        "events": {"geological": _gpkg(d / "events.gpkg", [Point(X0 + 2000, Y0 + 3000)], id=[1])},
+        "events": {"geological": _gpkg(d / "events.gpkg", [Point(X0 + 2000, Y0 + 3000)], id=[1]),
+                   "wildfire": _gpkg(d / "fires.gpkg", [Point(X0 + 4000, Y0 + 3000)], id=[1])},
         "shelters": _gpkg(d / "shelters.gpkg", [Point(X0 + 1500, Y0 + 1500)], name=["学校"], capacity=[800]),
         "shelter_candidates": _gpkg(d / "candidates.gpkg", [Point(X1 - 1500, Y0 + 1500)], name=["广场"],
                                     capacity=[1200]),
@@ -591,3 +603,24 @@ def test_repair_leaves_valid_polygons_untouched():
     out, fixed = repair_polygons(gdf)
     assert fixed == [] and out is gdf
     assert shapely.equals(out.geometry.values, gdf.geometry.values).all()
+
+
+@pytest.mark.slow
+def test_snakemake_stops_at_the_door_with_every_problem_and_runs_nothing(world):
+    v = _field(80, 150)
+    v[:, 24:] = np.nan
+    _raster(path_of(world, "rain_max24h"), v)
+    _gpkg(path_of(world, "depots"), [], name=[])
+    cfg = _config_file(world)
+    env = {**__import__("os").environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--snakefile", str(ROOT / "Snakefile"),
+                           "--configfile", cfg], cwd=ROOT, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "error: 2 input problem(s), nothing was run:" in out
+    assert "inputs.rain_max24h" in out and "is not covered" in out and "inputs.depots" in out
+    assert "(log: " in out and "validate_inputs.log" in out
+    assert "Traceback" not in out
+    results = world["dir"] / "results"
+    assert not (results / "grid").exists() and not (results / "survey").exists()  # no rule did any work
+    assert "Traceback" in (results / "logs" / "validate_inputs.log").read_text(encoding="utf-8")

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from risk.errors import InputError
-
 from risk.capacity.capacity_index import header_map
+from risk.errors import InputError
 
 logger = logging.getLogger(__name__)
 

@@ -23,9 +23,8 @@ import pandas as pd
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from risk.errors import InputError
-
 from risk import CATEGORIES
+from risk.errors import InputError
 from risk.survey import fields as F
 from risk.survey.parse import fold, parse_coordinate
 
