@@ -624,3 +624,30 @@ def test_snakemake_stops_at_the_door_with_every_problem_and_runs_nothing(world):
     results = world["dir"] / "results"
     assert not (results / "grid").exists() and not (results / "survey").exists()  # no rule did any work
     assert "Traceback" in (results / "logs" / "validate_inputs.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_every_rule_but_the_demo_waits_for_the_door():
+    import re
+
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--dag", "--cores", "2",
+                           "--configfile", str(ROOT / "configs" / "test.yaml")], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    names = {i: n.split("\\n")[0] for i, n in re.findall(r'^\s*(\d+)\[label = "([^"]+)"', proc.stdout, re.M)}
+    parents: dict[str, set] = {}
+    for a, b in re.findall(r"^\s*(\d+) -> (\d+)", proc.stdout, re.M):
+        parents.setdefault(b, set()).add(a)
+
+    def ancestors(node):
+        seen, todo = set(), [node]
+        while todo:
+            for p in parents.get(todo.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return {names[p] for p in seen}
+
+    door = [i for i, n in names.items() if n == "validate_inputs"]
+    assert len(door) == 1 and len(names) > 25
+    late = [n for i, n in names.items() if n not in ("demo", "validate_inputs") and "validate_inputs" not in ancestors(i)]
+    assert late == []
