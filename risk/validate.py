@@ -3,11 +3,11 @@
 :func:`check_inputs` puts a (schema-validated) config's inputs through the checks of :mod:`risk.checks`:
 every raster for its CRS, its coverage of the study area, unmasked nodata and physically plausible values (land
 cover: known codes); every vector layer for emptiness, geometry type, validity and extent (townships: they cover
-the area, none has zero area; shelters: no negative capacity); the capacity and yearly-statistics tables
-(missing townships, non-numeric cells, each named with its line and column); the survey files; the grid's CRS
-against the area. The rule ``validate_inputs`` runs it first and every other rule waits for it; ``risk validate``
-(:func:`check_all`) runs it on a config file, nothing else. Errors are all listed at once; warnings go to
-``<results>/validation_warnings.csv`` and the report.
+the area, none has zero area; shelters: no negative capacity); the capacity table, the yearly statistics and the
+disaster record (missing townships, non-numeric cells, each named with its line and column); the survey files;
+the grid's CRS against the area. The rule ``validate_inputs`` runs it first and every other rule waits for it;
+``risk validate`` (:func:`check_all`) runs it on a config file, nothing else. Errors are all listed at once;
+warnings go to ``<results>/validation_warnings.csv`` and the report.
 """
 
 from __future__ import annotations
@@ -150,6 +150,8 @@ def _check_input(key, path: Path, aoi, config, settings, present) -> list[Proble
             return _capacity_table_problems(path, present.get("townships"))
         if key == "yearly_statistics":
             return _statistics_problems(path, config)
+        if key == "disasters":
+            return _record_problems(path)
         if suffix == ".csv":
             import pandas as pd
 
@@ -246,6 +248,19 @@ def _statistics_problems(path: Path, config) -> list[Problem]:
     targets = (config.get("targets") or {}).get("indicators")
     try:
         validate_statistics(read_text_table(path), needed_columns(targets) if targets else None, source=str(path))
+    except InputError as e:
+        return message_problems(str(e), str(path), "table")
+    return []
+
+
+def _record_problems(path: Path) -> list[Problem]:
+    from risk.assessment.risk_validation import parse_record
+    from risk.checks import message_problems
+    from risk.errors import InputError
+    from risk.io.tables import read_text_table
+
+    try:
+        parse_record(read_text_table(path), str(path))
     except InputError as e:
         return message_problems(str(e), str(path), "table")
     return []

@@ -457,6 +457,15 @@ def test_a_negative_statistic_is_named(world):
     assert "people_affected" in only(check(world)).message
 
 
+def test_a_disaster_record_row_with_bad_coordinates_is_named_by_its_line(world):
+    path = world["dir"] / "disasters.csv"
+    pd.DataFrame({"hazard": ["geological", "wind"], "lon": ["119.3", "东经119度"], "lat": ["41.2", "41.2"],
+                  "direct_loss_10k_yuan": ["5", "3"]}).to_csv(path, index=False)
+    world["config"]["inputs"]["disasters"] = str(path)
+    p = only(check(world))
+    assert p.check == "table" and "line 3" in p.message and "东经119度" in p.message
+
+
 # -- the grid, the area, the config ---------------------------------------------------------------------
 def test_a_geographic_grid_crs_is_refused_with_the_zone_that_suits(world):
     world["config"]["grid"]["crs"] = "EPSG:4326"

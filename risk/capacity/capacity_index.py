@@ -484,7 +484,7 @@ def grade_breaks(index, method: str = "std_mean", thresholds=None) -> np.ndarray
     x = x[np.isfinite(x)]
     if method == "std_mean":
         if x.size == 0:
-            raise ValueError("capacity grades: no finite index value")
+            raise InputError("capacity grades: no finite index value")
         mu = float(x.mean())
         sd = max(float(x.std()), 1e-9 * max(1.0, abs(mu)))  # all equal: every township is 中等
         return np.array([mu - 1.5 * sd, mu - 0.5 * sd, mu + 0.5 * sd, mu + 1.5 * sd])

@@ -28,6 +28,7 @@ import pandas as pd
 
 from risk.capacity.comprehensive_risk import township_labels
 from risk.capacity.layers import with_geometry
+from risk.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def road_speed_table(classes, speeds: Mapping[str, float], unknown_kmh: float | 
     v = cls.map({str(k).lower(): float(s) for k, s in speeds.items()})
     if v.isna().any():
         if unknown_kmh is None:
-            raise ValueError(f"roads: class(es) {sorted(set(cls[v.isna()]))} have no speed in "
+            raise InputError(f"roads: class(es) {sorted(set(cls[v.isna()]))} have no speed in "
                              f"access.road_speeds_kmh ({', '.join(speeds)})")
         v = v.fillna(float(unknown_kmh))
     return v.to_numpy(dtype="f8")
@@ -149,7 +150,7 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
     starts = [(int(r), int(c)) for r, c in zip(np.atleast_1d(start_rows), np.atleast_1d(start_cols), strict=True)
               if ok[int(r), int(c)]]
     if not starts:
-        raise ValueError("relief reach: no depot lies on a passable cell of the grid")
+        raise InputError("relief reach: no depot lies on a passable cell of the grid")
     mcp = MCP_Geometric(cost, fully_connected=True, sampling=(float(res_m), float(res_m)))
     hours, _ = mcp.find_costs(starts)
     hours = np.asarray(hours, dtype="f8")
