@@ -34,6 +34,7 @@ conda: "workflow/envs/risk.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/grid.smk"
 include: "workflow/rules/survey.smk"
 include: "workflow/rules/hazard.smk"

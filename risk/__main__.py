@@ -59,14 +59,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from risk.validate import check
+    from risk.validate import check_all
 
-    problems = check(args.config, args.root)
-    for p in problems:
-        print(f"error: {p}", file=sys.stderr)
-    if not problems:
-        print(f"{args.config}: the config and every input it names are usable")
-    return 1 if problems else 0
+    problems = check_all(args.config, args.root)
+    for p in sorted(problems, key=lambda p: p.severity != "error"):  # errors first, then warnings
+        print(f"{p.severity}: {p}", file=sys.stderr)
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        print(f"{args.config}: the config and every input it names are usable"
+              + (f" ({len(problems)} warning(s) above)" if problems else ""))
+    return 1 if errors else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

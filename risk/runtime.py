@@ -32,7 +32,18 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def excepthook(exc_type, exc, tb):
-        logging.getLogger("risk").error("uncaught exception", exc_info=(exc_type, exc, tb))
+        from risk.errors import InputError
+
+        if not issubclass(exc_type, InputError):  # a bug: its traceback, everywhere
+            logging.getLogger("risk").error("uncaught exception", exc_info=(exc_type, exc, tb))
+            return
+        # bad input: the message (it names the file, row, field or key) and where the log is; the traceback
+        # goes to the log file only
+        record = logging.getLogger("risk").makeRecord("risk", logging.ERROR, __file__, 0, "bad input: %s", (exc,),
+                                                      (exc_type, exc, tb))
+        for h in handlers[1:]:
+            h.handle(record)
+        print(f"error: {exc}" + (f"\n  (log: {log_path})" if log_path else ""), file=sys.stderr)
 
     sys.excepthook = excepthook
     logger = logging.getLogger("risk")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from risk.errors import InputError
+
 RANDOM_INDEX = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41, 9: 1.45, 10: 1.49,
                 11: 1.51, 12: 1.48, 13: 1.56, 14: 1.57, 15: 1.59}
 """Saaty's random consistency index by matrix order."""
@@ -28,7 +30,7 @@ WEIGHT_METHODS = ("ahp", "entropy", "ahp_entropy", "fixed")
 COMBINATIONS = ("linear", "multiplicative")
 
 
-class InconsistentJudgementError(ValueError):
+class InconsistentJudgementError(InputError):
     """An AHP matrix is not reciprocal, or its consistency ratio is 0.1 or more."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from risk.blockwise import apply_blocks
+from risk.errors import InputError
 from risk.hazard.indicator_index import weighted_index
 from risk.hazard.normalize import normalize
 
@@ -71,7 +72,7 @@ def exposure_index(components: Mapping[str, xr.DataArray], weights: Mapping[str,
                         "weight": float(weights[name])}
     out = weighted_index(normed, {k: weights[k] for k in normed}, skipna=True).rename("exposure")
     if not np.isfinite([r["hi"] for r in record.values()]).all():
-        raise ValueError("exposure: a component has no finite value in the study area")
+        raise InputError("exposure: a component has no finite value in the study area")
     return out, record
 
 

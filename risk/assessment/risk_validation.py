@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from risk.errors import InputError
+
 AREA_STEPS = np.r_[0.0, np.geomspace(1e-4, 1.0, 121)]
 """Area shares the capture curve is reported at: geometric from 0.01 % (harm concentrates in a small share of the
 area where people live), and 0."""
@@ -72,7 +74,7 @@ def record_cells(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, shape
                  where: str = "disaster record") -> np.ndarray:
     """Recorded harm summed per cell (2-D), from each row's cell; rows off the grid are dropped."""
     if harm_column not in record:
-        raise ValueError(f"{where}: no column {harm_column!r} (validation.harm_column); it has "
+        raise InputError(f"{where}: no column {harm_column!r} (validation.harm_column); it has "
                          f"{', '.join(map(str, record.columns))}")
     harm = pd.to_numeric(record[harm_column], errors="coerce").fillna(0.0).to_numpy("f8")
     ok = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
@@ -141,7 +143,7 @@ def validate(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scores: M
         among them counts for its cell only.
     """
     if "hazard" not in record:
-        raise ValueError("disaster record: no column 'hazard'")
+        raise InputError("disaster record: no column 'hazard'")
     out = {"harm_column": harm_column, "area_steps": [float(f"{x:.6g}") for x in AREA_STEPS], "hazards": {}}
     hz = record["hazard"].astype(str).to_numpy()
     for h, sc in scores.items():
@@ -184,14 +186,14 @@ def parse_record(table: pd.DataFrame, where: str = "disaster record") -> pd.Data
     need = ("hazard", "lon", "lat")
     missing = [c for c in need if c not in table]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}")
     out = table.copy()
     for c in ("lon", "lat"):
         out[c] = pd.to_numeric(out[c], errors="coerce")
     bad = out[["lon", "lat"]].isna().any(axis=1) | ~out["lon"].between(-180, 180) | ~out["lat"].between(-90, 90)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"{where}: line {i + 2}: lon/lat {table['lon'].iloc[i]!r}, {table['lat'].iloc[i]!r} "
+        raise InputError(f"{where}: line {i + 2}: lon/lat {table['lon'].iloc[i]!r}, {table['lat'].iloc[i]!r} "
                          "are not WGS84 degrees")
     return out
 

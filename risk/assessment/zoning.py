@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 from numba import njit
 
+from risk.errors import InputError
 from risk.grid import systematic_sample
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def class_breaks(values: np.ndarray, method: str = "natural_breaks", k: int = 5,
     values = np.asarray(values, dtype="f8")
     values = values[np.isfinite(values)]
     if values.size == 0:
-        raise ValueError("cannot draw class breaks: the index has no finite value")
+        raise InputError("cannot draw class breaks: the index has no finite value")
     if np.unique(values).size < k:
         # Degenerate input (constant index): fall back to evenly spaced bounds over [min, max + eps].
         lo, hi = float(values.min()), float(values.max())

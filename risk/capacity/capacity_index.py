@@ -38,6 +38,7 @@ import pandas as pd
 
 from risk import weights as wt
 from risk.assessment import zoning
+from risk.errors import InputError
 from risk.survey.fields import normalise_header, split_unit
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def group_members(group: str) -> list[str]:
 
 
 # -- reading the table -------------------------------------------------------------------------
-class CapacityTableError(ValueError):
+class CapacityTableError(InputError):
     """The capacity table is malformed; the message names the file, line and column."""
 
 
@@ -483,7 +484,7 @@ def grade_breaks(index, method: str = "std_mean", thresholds=None) -> np.ndarray
     x = x[np.isfinite(x)]
     if method == "std_mean":
         if x.size == 0:
-            raise ValueError("capacity grades: no finite index value")
+            raise InputError("capacity grades: no finite index value")
         mu = float(x.mean())
         sd = max(float(x.std()), 1e-9 * max(1.0, abs(mu)))  # all equal: every township is 中等
         return np.array([mu - 1.5 * sd, mu - 0.5 * sd, mu + 0.5 * sd, mu + 1.5 * sd])

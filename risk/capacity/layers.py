@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from risk.errors import InputError
+
 
 def require_fields(frame, fields: Iterable[str], source: str, layer: str):
     """``frame`` itself when it has every one of ``fields``.
@@ -25,7 +27,7 @@ def require_fields(frame, fields: Iterable[str], source: str, layer: str):
 
     Raises
     ------
-    ValueError
+    risk.errors.InputError
         Naming the file and every missing field.
 
     Examples
@@ -34,12 +36,12 @@ def require_fields(frame, fields: Iterable[str], source: str, layer: str):
     >>> require_fields(pd.DataFrame({"name": []}), ["name", "class"], "roads.gpkg", "roads")
     Traceback (most recent call last):
     ...
-    ValueError: roads.gpkg: the roads layer needs the field(s) `class`
+    risk.errors.InputError: roads.gpkg: the roads layer needs the field(s) `class`
     """
     missing = [f for f in fields if f not in frame.columns]
     if missing:
         names = ", ".join(f"`{f}`" for f in missing)
-        raise ValueError(f"{source}: the {layer} layer needs the field(s) {names}")
+        raise InputError(f"{source}: the {layer} layer needs the field(s) {names}")
     return frame
 
 

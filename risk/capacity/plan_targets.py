@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from risk.capacity.capacity_index import header_map
+from risk.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ STATUS = {"achieved": ("已达到", "Achieved"), "on_track": ("按进度可实�
           "off_track": ("存在差距", "Off track"), "no_data": ("无数据", "No data")}
 
 
-class StatisticsTableError(ValueError):
+class StatisticsTableError(InputError):
     """The yearly statistics table is malformed; the message names the file, line and column."""
 
 

@@ -30,6 +30,7 @@ from numba import njit
 
 from risk.capacity.comprehensive_risk import township_labels
 from risk.capacity.layers import with_geometry
+from risk.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def road_speed_table(classes, speeds: Mapping[str, float], unknown_kmh: float | 
     v = cls.map({str(k).lower(): float(s) for k, s in speeds.items()})
     if v.isna().any():
         if unknown_kmh is None:
-            raise ValueError(f"roads: class(es) {sorted(set(cls[v.isna()]))} have no speed in "
+            raise InputError(f"roads: class(es) {sorted(set(cls[v.isna()]))} have no speed in "
                              f"access.road_speeds_kmh ({', '.join(speeds)})")
         v = v.fillna(float(unknown_kmh))
     return v.to_numpy(dtype="f8")
@@ -234,7 +235,7 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
     ok = v[rows, cols]
     ok = np.isfinite(ok) & (ok > 0)
     if not ok.any():
-        raise ValueError("relief reach: no depot lies on a passable cell of the grid")
+        raise InputError("relief reach: no depot lies on a passable cell of the grid")
     hours = _least_cost(v, rows[ok] * v.shape[1] + cols[ok], float(res_m))
     hours += float(start_hours)
     return hours

@@ -17,6 +17,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
+from risk.errors import InputError
 from risk.grid import Grid
 from risk.io.files import _tmp_suffix, atomic_path
 
@@ -39,9 +40,9 @@ def read_raster_on_grid(path, grid: Grid, resampling: str = "bilinear", band: in
         raise ValueError(f"unknown resampling {resampling!r}; expected one of {sorted(_RESAMPLING)}")
     with rasterio.open(path) as src:
         if src.crs is None:
-            raise ValueError(f"{path}: raster has no CRS")
+            raise InputError(f"{path}: raster has no CRS")
         if band > src.count:
-            raise ValueError(f"{path}: has {src.count} band(s), band {band} was asked for")
+            raise InputError(f"{path}: has {src.count} band(s), band {band} was asked for")
         on_grid = on_the_grid(src, grid)
     kw = dict(path=path, grid=grid, resampling=resampling, band=band, dtype=dtype, on_grid=on_grid)
     if not dask_:
@@ -260,7 +261,7 @@ def grid_of(path, chunk: int = 1024) -> Grid:
     with rasterio.open(path) as src:
         t = src.transform
         if t.b != 0 or t.d != 0 or abs(t.a + t.e) > 1e-9:
-            raise ValueError(f"{path}: not a north-up square-cell raster")
+            raise InputError(f"{path}: not a north-up square-cell raster")
         return Grid(src.crs.to_string(), float(t.a), float(t.c), float(t.f), src.width, src.height, chunk)
 
 
@@ -278,7 +279,7 @@ def source_cell_area_m2(path) -> float:
     with rasterio.open(path) as src:
         t = src.transform
         if src.crs is None:
-            raise ValueError(f"{path}: raster has no CRS")
+            raise InputError(f"{path}: raster has no CRS")
         if src.crs.is_projected:
             unit = src.crs.linear_units_factor[1] if src.crs.linear_units_factor else 1.0
             return abs(t.a * t.e) * unit * unit

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from risk.errors import InputError
+
 
 def read_text_table(path) -> pd.DataFrame:
     """A CSV or Excel table with every cell as text (``None`` for empty cells), headers stripped.
@@ -25,7 +27,7 @@ def read_text_table(path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found")
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             df = pd.read_excel(path, dtype=str, sheet_name=0)
@@ -39,12 +41,12 @@ def read_text_table(path) -> pd.DataFrame:
                 except UnicodeDecodeError:
                     continue
             if df is None:
-                raise ValueError(f"{path}: neither UTF-8 nor GB18030 text")
+                raise InputError(f"{path}: neither UTF-8 nor GB18030 text")
     except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{path}: the table is empty") from exc
+        raise InputError(f"{path}: the table is empty") from exc
     except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable table ({exc})") from exc
+        raise InputError(f"{path}: not a readable table ({exc})") from exc
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
-        raise ValueError(f"{path}: the table has a header but no rows")
+        raise InputError(f"{path}: the table has a header but no rows")
     return df.astype(object).where(df.notna(), None)

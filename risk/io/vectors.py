@@ -5,17 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from risk.errors import InputError
 from risk.io.files import _tmp_suffix, atomic_path
 
 
-def read_vector(path, layer: str | None = None, crs: str | None = None):
-    """Read a vector layer with pyogrio; reproject to ``crs`` when given."""
+def read_vector(path, layer: str | None = None, crs: str | None = None, repair: bool = True):
+    """Read a vector layer with pyogrio; reproject to ``crs`` when given.
+
+    With ``repair``, invalid polygons (self-intersecting rings: a bow-tie has area 0 as drawn) are replaced by
+    their ``make_valid`` repair (:func:`risk.checks.repair_polygons`); the checks at the door warn about them.
+    """
     import geopandas as gpd
 
     if layer is None and str(path).lower().endswith(".gpkg"):
         names = data_layers(path)  # the one data layer, not QGIS's layer_styles table beside it
         layer = names[0] if len(names) == 1 else None
     gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    if repair and len(gdf) and isinstance(gdf, gpd.GeoDataFrame) and gdf.active_geometry_name is not None:
+        from risk.checks import repair_polygons
+
+        gdf, _ = repair_polygons(gdf)
     if crs is not None and gdf.crs is not None:
         gdf = gdf.to_crs(crs)
     return gdf
@@ -127,7 +136,7 @@ def read_aoi(path, crs: str | None = None):
         gdf = gdf.set_crs("OGC:CRS84")
     gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
     if len(gdf) == 0:
-        raise ValueError(f"{path}: the area of interest has no geometry")
+        raise InputError(f"{path}: the area of interest has no geometry")
     gdf = gdf.dissolve().reset_index(drop=True)[["geometry"]]
     if crs is not None:
         gdf = gdf.to_crs(crs)

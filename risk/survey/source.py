@@ -24,6 +24,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from risk import CATEGORIES
+from risk.errors import InputError
 from risk.survey import fields as F
 from risk.survey.parse import fold, parse_coordinate
 
@@ -37,7 +38,7 @@ SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".geojson", ".json", ".gpk
 """File types read (``.txt``/``.tsv`` as delimited text, ``.json`` as GeoJSON, ``.xlsm`` as ``.xlsx``)."""
 
 
-class SurveyInputError(ValueError):
+class SurveyInputError(InputError):
     """A survey file (or its config entry) that cannot be used at all; the message names the file."""
 
 

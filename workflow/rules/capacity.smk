@@ -10,6 +10,7 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships")):
             "Capacity index of every township ({params.weighting} weights, {params.aggregation})"
         input:
             table=input_path("capacity"),
+            checked=res("validation_warnings.csv"),
             townships=input_path("townships"),
         output:
             gpkg=res("capacity", "capacity_index.gpkg"),
@@ -256,6 +257,7 @@ if all(config["inputs"].get(k) for k in ("yearly_statistics",)):
             "Progress of the plan's core indicators towards {params.target_year}"
         input:
             table=input_path("yearly_statistics"),
+            checked=res("validation_warnings.csv"),
         output:
             csv=res("targets", "progress.csv"),
             png=report(

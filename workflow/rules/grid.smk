@@ -6,6 +6,7 @@ rule build_grid:
         "Deriving the analysis grid ({params.crs}, {params.resolution} m) from {input.aoi}"
     input:
         aoi=config["aoi"],
+        checked=res("validation_warnings.csv"),
     output:
         grid=res("grid", "grid.json"),
         mask=res("grid", "aoi_mask.tif"),

@@ -7,6 +7,7 @@ rule ingest_survey:
     input:
         sources=survey_source_paths(),
         aoi=config["aoi"],
+        checked=res("validation_warnings.csv"),
     output:
         gpkg=res("survey", "survey.gpkg"),
         report=report(res("survey", "ingest_report.csv"), caption="../report/tables/ingest_report.rst",
