@@ -30,12 +30,12 @@ def _inputs(grid, chunk=None):
     return wrap(people), wrap(lc), pts, people, lc
 
 
-def _expo(grid, hazard, chunk=None):
+def _expo(grid, hazard, chunk=None, sigma=0.0):
     p, lc, pts, _, _ = _inputs(grid, chunk)
     return harm.hazard_exposure(hazard, p, lc, pts, grid, landcover_classes=CLASSES,
                                 people_landcover={"built_up": 1.0, "cropland": 0.5},
                                 asset_value={"billboard": 2, "power": 20, "waterlogging": 10},
-                                category_hazards=CAT_H)
+                                category_hazards=CAT_H, asset_sigma_m=sigma)
 
 
 def test_exposure_counts_people_and_the_structures_the_hazard_acts_on(small_grid):
@@ -72,6 +72,27 @@ def test_exposure_parity_numpy_dask(small_grid, hazard):
         assert isinstance(e2.data, da.Array)
         np.testing.assert_array_equal(e2.values, e.values)
         np.testing.assert_array_equal(v2.values, v.values)
+
+
+def test_spread_structures_keep_their_value_and_parity(small_grid):
+    """asset_sigma_m spreads each structure's person-equivalents around it; the county total is kept."""
+    _, _, _, people, _ = _inputs(small_grid)
+    e0, v0, _ = _expo(small_grid, "wind")
+    e1, v1, tags = _expo(small_grid, "wind", sigma=45.0)
+    # the lone billboard (value 2, vulnerability 1.0) at cell (20, 10), far from the edges and the NaN hole
+    win = (slice(12, 29), slice(2, 19))
+    p = np.nan_to_num(people[win])
+    assert float((e0.values[win] - p).sum()) == pytest.approx(2.0, rel=1e-4)
+    assert float((e1.values[win] - p).sum()) == pytest.approx(2.0, rel=1e-3)  # total kept
+    assert float((e1.values[win] * v1.values[win]).sum() - (e0.values[win] * v0.values[win]).sum()) == \
+        pytest.approx(0.0, abs=1e-3)  # so is the value times its vulnerability
+    assert e1.values[20, 10] - people[20, 10] < 1.0  # its own cell keeps a share only
+    assert (e1.values[19:22, 9:12] - people[19:22, 9:12] > 0.05).all()  # its neighbours are now exposed
+    assert tags["exposure"]["ASSET_SIGMA_M"] == 45.0
+    for chunk in (16, 23):
+        e2, v2, _ = _expo(small_grid, "wind", chunk, sigma=45.0)
+        np.testing.assert_allclose(e2.values, e1.values, rtol=1e-6)
+        np.testing.assert_allclose(v2.values, v1.values, rtol=1e-6, atol=1e-7)
 
 
 def test_expected_harm_is_hazard_times_exposure_times_vulnerability(small_grid):

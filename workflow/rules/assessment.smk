@@ -89,6 +89,7 @@ rule hazard_exposure:
         landcover_classes=config["landcover_classes"],
         people_landcover=config["vulnerability"]["people_landcover"],
         asset_value=config["exposure"]["asset_value"],
+        asset_sigma_m=config["exposure"]["asset_sigma_m"],
         category_hazards=config["risk"]["category_hazards"],
         dask=dask_params,
     log:

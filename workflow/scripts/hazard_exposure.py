@@ -22,7 +22,7 @@ def main(snakemake):
             io.read_raster_on_grid(inp.landcover, grid, "nearest", dtype="uint8"),
             io.read_vector(inp.points, layer="points", crs=grid.crs), grid,
             landcover_classes=p.landcover_classes, people_landcover=p.people_landcover,
-            asset_value=p.asset_value, category_hazards=p.category_hazards)
+            asset_value=p.asset_value, category_hazards=p.category_hazards, asset_sigma_m=p.asset_sigma_m)
         write_rasters(layers, grid, paths=paths, mask=io.read_raster_on_grid(inp.mask, grid, "nearest",
                       dtype="uint8"), tags=tags, descriptions=descriptions)
 
