@@ -149,3 +149,54 @@ def test_combine_all_expected_harm_and_matrix(small_grid):
 def test_threatened_categories():
     assert harm.threatened_categories("waterlogging", CAT_H) == ["power", "waterlogging"]
     assert harm.threatened_categories("earthquake", CAT_H) == []
+
+
+def _terrain(grid):
+    """A valley floor (rows below 30) under a steep wall (rows 0-29 rising 10 m per 30 m cell: slope 18°)
+    with a cliff band (slope 40°) in rows 10-14."""
+    rows = np.arange(grid.shape[0], dtype="f8")[:, None] * np.ones(grid.shape[1])
+    dem = np.where(rows < 30, 10.0 * (30 - rows), 0.0)
+    slope = np.where(rows < 30, 18.0, 1.0)
+    slope[10:15] = 40.0
+    return slope.astype("f4"), dem.astype("f4")
+
+
+def test_slope_reach_on_and_below_steep_slopes_parity(small_grid):
+    slope, dem = _terrain(small_grid)
+    ref = harm.slope_reach(small_grid.like(slope), small_grid.like(dem), 25, 90, 30).values
+    # the cliff band and the three rows below it (90 m, lower) are reached; what lies above it is not
+    assert (ref[10:18] == 1).all()
+    assert (ref[:10] == 0).all() and (ref[18:] == 0).all()
+    soft = harm.slope_reach(small_grid.like(slope), small_grid.like(dem), 25, 90, 30, outside=0.2).values
+    assert set(np.unique(soft).tolist()) == {0.2, 1.0} or np.allclose(np.unique(soft), [0.2, 1.0])
+    wide = harm.slope_reach(small_grid.like(slope), small_grid.like(dem), 15, 300, 30).values
+    assert (wide[:40] == 1).all() and (wide[41:] == 0).all()  # 18° wall reaches 10 cells into the valley
+    for chunk in (16, 23):
+        got = harm.slope_reach(small_grid.like(da.from_array(slope, chunks=chunk)),
+                               small_grid.like(da.from_array(dem, chunks=chunk)), 25, 90, 30)
+        assert isinstance(got.data, da.Array)
+        np.testing.assert_array_equal(got.values, ref)
+    with pytest.raises(ValueError, match="outside"):
+        harm.slope_reach(small_grid.like(slope), small_grid.like(dem), 25, 90, 30, outside=2)
+
+
+def test_exposure_layers_on_slopes_only_for_the_listed_hazard(small_grid):
+    slope, dem = _terrain(small_grid)
+    p, lc, pts, people, _ = _inputs(small_grid)
+    kw = dict(landcover_classes=CLASSES, people_landcover={}, asset_value={"billboard": 2, "power": 20,
+              "waterlogging": 10}, category_hazards=CAT_H)
+    cfg = {"wind": {"slope_deg": 25, "run_out_m": 90}}
+    layers, tags, _ = harm.exposure_layers(["wind", "waterlogging"], p, lc, pts, small_grid, on_slopes=cfg,
+                                           slope=small_grid.like(slope), dem=small_grid.like(dem), **kw)
+    e = layers["exposure:wind"].values
+    assert np.nansum(e[:10]) == 0 and np.nansum(e[18:]) == 0
+    np.testing.assert_allclose(e[12], np.nan_to_num(people[12], nan=np.nan), rtol=1e-6)
+    assert np.nansum(layers["exposure:waterlogging"].values[18:]) > 0  # not listed: everywhere
+    assert "slope_deg" in tags["exposure:wind"]["ON_SLOPES"] and tags["exposure:waterlogging"]["ON_SLOPES"] == "no"
+    layers2, _, _ = harm.exposure_layers(["wind"], small_grid.like(da.from_array(people, chunks=23)),
+                                         small_grid.like(da.from_array(lc, chunks=23)), pts, small_grid,
+                                         on_slopes=cfg, slope=small_grid.like(da.from_array(slope, chunks=23)),
+                                         dem=small_grid.like(da.from_array(dem, chunks=23)), **kw)
+    np.testing.assert_array_equal(layers2["exposure:wind"].values, e)
+    with pytest.raises(ValueError, match="on_slopes.wind"):
+        harm.exposure_layers(["wind"], p, lc, pts, small_grid, on_slopes=cfg, **kw)

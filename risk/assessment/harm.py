@@ -16,6 +16,15 @@ substation its neighbourhood), and a surveyed coordinate is uncertain by tens of
 geocoded addresses). A whole person-equivalent value dropped into one cell also outranks the residents
 of its neighbours by an artefact of where the point fell. ``asset_sigma_m: 0`` keeps each value in its cell.
 
+Exposure on or below steep slopes (``exposure.on_slopes.<h>``, off by default)
+--------------------------------------------------------------------------
+For a hazard that strikes from slopes (geological: landslides, rockfall, debris), what is threatened is
+what stands on a steep slope or below one within the run-out distance. A cell is *reached* when its
+slope is at least ``slope_deg`` or a cell of such slope lies within ``run_out_m`` of it at an elevation
+at least its own; people and structures elsewhere count ``outside`` (0–1) times::
+
+    E_h = w · (people + Σ value_i g_σ),   w = 1 where reached, ``outside`` elsewhere
+
 Vulnerability per hazard
 ------------------------
 The mean damage ratio (0–1) of that exposure: residents weigh with the hazard's land-cover baseline
@@ -48,7 +57,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from risk.blockwise import apply_blocks, is_dask
+from risk.blockwise import apply_blocks, apply_overlap, is_dask
 from risk.hazard.indicators import landcover_score
 from risk.hazard.point_rasters import kernel_density, point_raster, point_xy
 
@@ -82,11 +91,12 @@ def threatened_categories(hazard: str, category_hazards: Mapping[str, Sequence[s
     return [c for c, hs in category_hazards.items() if hazard in (hs or [])]
 
 
-def _exposure_kernel(people, v_lc, asset, asset_v):
+def _exposure_kernel(people, v_lc, asset, asset_v, w=None):
     p = np.where(np.isfinite(people), people, 0.0).astype("f8")
     p = np.maximum(p, 0.0)
-    e = p + asset.astype("f8")
-    ev = p * np.where(np.isfinite(v_lc), v_lc, 0.0) + asset_v.astype("f8")
+    w = 1.0 if w is None else np.where(np.isfinite(w), w, 0.0).astype("f8")
+    e = w * (p + asset.astype("f8"))
+    ev = w * (p * np.where(np.isfinite(v_lc), v_lc, 0.0) + asset_v.astype("f8"))
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.where(e > 0, ev / np.where(e > 0, e, 1.0), 0.0)
     out = np.stack([e, v]).astype("f4")
@@ -101,7 +111,8 @@ def _take(stack, i):
 def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
                     landcover_classes: Mapping, people_landcover: Mapping[str, float],
                     asset_value: Mapping[str, float], category_hazards: Mapping[str, Sequence[str]],
-                    asset_sigma_m: float = 0.0) -> tuple[xr.DataArray, xr.DataArray, dict]:
+                    asset_sigma_m: float = 0.0, reach: xr.DataArray | None = None,
+                    reach_tags: Mapping | None = None) -> tuple[xr.DataArray, xr.DataArray, dict]:
     """Exposure ``E_h`` (person-equivalents per cell) and vulnerability ``V_h`` (0–1) of one hazard.
 
     Parameters
@@ -127,6 +138,10 @@ def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, 
     asset_sigma_m : float
         σ (m) of the Gaussian that spreads each structure's value over the cells around it (total kept);
         0 keeps it in its own cell.
+    reach : DataArray, optional
+        Weight (0–1) of the exposure in each cell (:func:`slope_reach`); None: 1 everywhere.
+    reach_tags : mapping, optional
+        The settings of ``reach``, recorded in the exposure's tags.
 
     Returns
     -------
@@ -146,11 +161,13 @@ def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, 
     asset_v = spread_points(grid, xs, ys, value * score, asset_sigma_m, use_dask, "asset_v")
     classes = {int(k): v for k, v in landcover_classes.items()}
     v_lc = landcover_score(landcover, classes, people_landcover, 0.0)
-    ev = apply_blocks(_exposure_kernel_e, people, v_lc, asset, asset_v, name=f"exposure_{hazard}")
-    vv = apply_blocks(_exposure_kernel_v, people, v_lc, asset, asset_v, name=f"vulnerability_{hazard}")
+    extra = () if reach is None else (reach,)
+    ev = apply_blocks(_exposure_kernel_e, people, v_lc, asset, asset_v, *extra, name=f"exposure_{hazard}")
+    vv = apply_blocks(_exposure_kernel_v, people, v_lc, asset, asset_v, *extra, name=f"vulnerability_{hazard}")
     tags = {"HAZARD": hazard, "UNITS": "person-equivalents per cell", "FORMULA": EXPOSURE_FORMULA,
             "CATEGORIES": ",".join(cats), "ASSET_VALUE": str({c: asset_value.get(c, 0.0) for c in cats}),
-            "POINTS": int(len(sel)), "ASSET_SIGMA_M": float(asset_sigma_m)}
+            "POINTS": int(len(sel)), "ASSET_SIGMA_M": float(asset_sigma_m),
+            "ON_SLOPES": str(dict(reach_tags)) if reach is not None else "no"}
     vtags = {"HAZARD": hazard, "UNITS": "1", "FORMULA": VULNERABILITY_FORMULA,
              "PEOPLE_LANDCOVER": str(dict(people_landcover))}
     logger.info("%s: exposure = people + %d surveyed points of %s", hazard, len(sel), ", ".join(cats) or "none")
@@ -178,12 +195,53 @@ def spread_points(grid, xs, ys, weights, sigma_m: float, dask_: bool, name: str)
     return out
 
 
-def _exposure_kernel_e(people, v_lc, asset, asset_v):
-    return _exposure_kernel(people, v_lc, asset, asset_v)[0]
+def _exposure_kernel_e(people, v_lc, asset, asset_v, w=None):
+    return _exposure_kernel(people, v_lc, asset, asset_v, w)[0]
 
 
-def _exposure_kernel_v(people, v_lc, asset, asset_v):
-    return _exposure_kernel(people, v_lc, asset, asset_v)[1]
+def _exposure_kernel_v(people, v_lc, asset, asset_v, w=None):
+    return _exposure_kernel(people, v_lc, asset, asset_v, w)[1]
+
+
+def _steep_source_kernel(slope, dem, slope_deg):
+    steep = np.isfinite(slope) & np.isfinite(dem) & (slope >= slope_deg)
+    return np.where(steep, dem, -np.inf)
+
+
+def _highest_kernel(block, footprint):
+    from scipy import ndimage
+
+    return ndimage.maximum_filter(block, footprint=footprint, mode="constant", cval=-np.inf)
+
+
+def _reach_kernel(highest, dem, outside):
+    reached = np.isfinite(dem) & (highest >= dem)
+    return np.where(reached, 1.0, outside)
+
+
+def slope_reach(slope: xr.DataArray, dem: xr.DataArray, slope_deg: float, run_out_m: float, res: float,
+                outside: float = 0.0) -> xr.DataArray:
+    """Exposure weight of a slope hazard: 1 on or below a steep slope, ``outside`` elsewhere.
+
+    A cell is reached when a cell of slope ≥ ``slope_deg`` (itself included) lies within ``run_out_m``
+    (a disc) at an elevation at least the cell's own, numpy or Dask alike.
+
+    Examples
+    --------
+    >>> dem = xr.DataArray(np.array([[50.0, 40, 10, 10, 10, 10]]), dims=("y", "x"))
+    >>> sl = xr.DataArray(np.array([[30.0, 30, 5, 2, 2, 2]]), dims=("y", "x"))
+    >>> slope_reach(sl, dem, 25, 60, 30).values.tolist()
+    [[1.0, 1.0, 1.0, 1.0, 0.0, 0.0]]
+    """
+    if not 0 <= outside <= 1:
+        raise ValueError(f"exposure.on_slopes: outside must lie in [0, 1], got {outside}")
+    r = max(0, int(np.floor(run_out_m / res)))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    footprint = (np.hypot(yy, xx) * res <= run_out_m + 1e-9)
+    src = apply_blocks(_steep_source_kernel, slope, dem, slope_deg=float(slope_deg), name="steep_source")
+    highest = apply_overlap(_highest_kernel, src, depth=r, boundary=-np.inf, footprint=footprint)
+    return apply_blocks(_reach_kernel, highest, dem, outside=np.float32(outside), name="slope_reach",
+                        attrs={"units": "1"})
 
 
 def harm_kernel(h, e, v) -> np.ndarray:
@@ -260,10 +318,13 @@ def matrix_risk(hazard: xr.DataArray, ev: xr.DataArray, hazard_breaks, ev_breaks
 def exposure_layers(hazards: Sequence[str], people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
                     landcover_classes: Mapping, people_landcover: Mapping[str, Mapping[str, float]],
                     asset_value: Mapping[str, float], category_hazards: Mapping[str, Sequence[str]],
-                    asset_sigma_m: float = 0.0):
+                    asset_sigma_m: float = 0.0, on_slopes: Mapping[str, Mapping] | None = None,
+                    slope: xr.DataArray | None = None, dem: xr.DataArray | None = None):
     """:func:`hazard_exposure` of every hazard, keyed ``exposure:<h>`` and ``vulnerability:<h>``.
 
     ``people_landcover`` is keyed by hazard (a hazard not listed: every class 1, all residents harmed).
+    ``on_slopes`` maps a hazard to ``{slope_deg, run_out_m, outside}`` (:func:`slope_reach`, on ``slope``
+    in degrees and ``dem`` in metres); hazards not listed count their exposure everywhere.
 
     Returns
     -------
@@ -273,9 +334,15 @@ def exposure_layers(hazards: Sequence[str], people: xr.DataArray, landcover: xr.
     layers, tags, descr = {}, {}, {}
     all_ones = {k: 1.0 for k in set(map(str, landcover_classes.values()))}
     for h in hazards:
+        rs = (on_slopes or {}).get(h)
+        if rs and (slope is None or dem is None):
+            raise ValueError(f"exposure.on_slopes.{h}: needs the slope and DEM rasters")
+        reach = slope_reach(slope, dem, rs["slope_deg"], rs["run_out_m"], grid.res, rs.get("outside", 0.0)) \
+            if rs else None
         e, v, t = hazard_exposure(h, people, landcover, points, grid, landcover_classes=landcover_classes,
                                   people_landcover=people_landcover.get(h, all_ones), asset_value=asset_value,
-                                  category_hazards=category_hazards, asset_sigma_m=asset_sigma_m)
+                                  category_hazards=category_hazards, asset_sigma_m=asset_sigma_m,
+                                  reach=reach, reach_tags=rs)
         layers.update({f"exposure:{h}": e, f"vulnerability:{h}": v})
         tags.update({f"exposure:{h}": t["exposure"], f"vulnerability:{h}": t["vulnerability"]})
         descr.update({f"exposure:{h}": f"{h} exposure (person-equivalents per cell)",

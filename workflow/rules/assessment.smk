@@ -81,6 +81,9 @@ rule hazard_exposure:
         population=input_path("population"),
         landcover=input_path("landcover"),
         points=res("vulnerability", "points.gpkg"),
+        # exposure.on_slopes: the terrain of the slope hazards' reach
+        **({"slope": res("indicators", "terrain", "slope.tif"), "dem": input_path("dem")}
+           if config["exposure"]["on_slopes"] else {}),
     output:
         exposure=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
         vulnerability=expand(res("vulnerability", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
@@ -90,6 +93,7 @@ rule hazard_exposure:
         people_landcover=config["vulnerability"]["people_landcover"],
         asset_value=config["exposure"]["asset_value"],
         asset_sigma_m=config["exposure"]["asset_sigma_m"],
+        on_slopes=config["exposure"]["on_slopes"],
         category_hazards=config["risk"]["category_hazards"],
         dask=dask_params,
     log:
