@@ -5,6 +5,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import xarray as xr
 
 from risk.assessment import combine_risk as combine
 from risk.assessment import harm
@@ -200,3 +201,44 @@ def test_exposure_layers_on_slopes_only_for_the_listed_hazard(small_grid):
     np.testing.assert_array_equal(layers2["exposure:wind"].values, e)
     with pytest.raises(ValueError, match="on_slopes.wind"):
         harm.exposure_layers(["wind"], p, lc, pts, small_grid, on_slopes=cfg, **kw)
+
+
+def test_intensity_damage_curves_values_and_parity(small_grid):
+    from scipy.stats import norm
+
+    eq = {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.3, "beta": 0.6, "annual_probability": 0.0021}
+    wind = {"curve": "wind", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
+    h = np.array([[0.0, 0.5, 1.0, np.nan]], dtype="f4")
+    got = harm.intensity_hazard(xr.DataArray(h, dims=("y", "x")), "earthquake", eq).values
+    pga = np.array([0.05, 0.225, 0.4])
+    np.testing.assert_allclose(got[0, :3], 0.0021 * norm.cdf(np.log(pga / 0.3) / 0.6), rtol=1e-5)
+    assert np.isnan(got[0, 3]) and (np.diff(got[0, :3]) > 0).all()
+    w = harm.intensity_hazard(xr.DataArray(h, dims=("y", "x")), "wind", wind).values
+    v = np.maximum(np.array([15.0, 25.0, 35.0]) - 20, 0) / 25
+    np.testing.assert_allclose(w[0, :3], 0.02 * v ** 3 / (1 + v ** 3), rtol=1e-5, atol=1e-9)
+    assert w[0, 0] == 0  # below the threshold nothing is damaged
+    rng = np.random.default_rng(9)
+    big = rng.random(small_grid.shape).astype("f4")
+    ref = harm.intensity_hazard(small_grid.like(big), "wind", wind).values
+    for chunk in (16, 23):
+        np.testing.assert_array_equal(
+            harm.intensity_hazard(small_grid.like(da.from_array(big, chunks=chunk)), "wind", wind).values, ref)
+    with pytest.raises(ValueError, match=r"intensity_damage\.wind\.range"):
+        harm.check_curve("wind", {**wind, "range": [30, 20]})
+    with pytest.raises(ValueError, match=r"intensity_damage\.earthquake\.curve"):
+        harm.check_curve("earthquake", {**eq, "curve": "linear"})
+
+
+def test_combine_all_puts_index_hazards_on_the_probability_scale(small_grid):
+    rng = np.random.default_rng(3)
+    hz = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("wind", "geological")}
+    by = {k: (small_grid.like((rng.random(small_grid.shape) * 50).astype("f4")),
+              small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in hz}
+    curve = {"curve": "wind", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"}, "intensity_damage": {"wind": curve}}
+    risks, tags, _ = combine.combine_all(hz, None, None, cfg, by)
+    p = harm.damage_kernel(hz["wind"].values, **harm.check_curve("wind", curve))
+    np.testing.assert_allclose(risks["wind"].values, p * by["wind"][0].values * by["wind"][1].values, rtol=1e-5)
+    geo = hz["geological"].values * by["geological"][0].values * by["geological"][1].values
+    np.testing.assert_allclose(risks["geological"].values, geo, rtol=1e-6)  # trained hazard untouched
+    assert "wind" in tags["wind"]["INTENSITY_DAMAGE"] and tags["geological"]["INTENSITY_DAMAGE"] == "no"

@@ -150,8 +150,11 @@ def test_expected_harm_spec_recomputes_the_published_risk(small_grid):
     h = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("a", "b")}
     ev = {k: (small_grid.like((rng.random(small_grid.shape) * 30).astype("f4")),
               small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in h}
-    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"}}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"},
+           "intensity_damage": {"b": {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.2, "beta": 0.5,
+                                      "annual_probability": 0.5}}}
     risks, _, _ = combine_all(h, None, None, cfg, ev)
+    assert not np.allclose(risks["b"].values, h["b"].values * ev["b"][0].values * ev["b"][1].values)
     spec = U.build_spec({"a": {"mode": "model"}, "b": {"mode": "model"}}, cfg)
     assert U.layer_keys(spec, "a") == ["hazard:a", "exposure:a", "vulnerability:a"]
     layers = {**{f"hazard:{k}": v.values for k, v in h.items()},

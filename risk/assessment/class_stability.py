@@ -22,7 +22,8 @@ Layers are looked up by key: ``"hazard:<h>"``, ``"exposure"``, ``"vulnerability"
 ``"indicator:<path>"``. With ``risk.method: expected_harm`` the formula of every hazard is
 ``expected_harm`` (``R = H · E_h · V_h``, :mod:`risk.assessment.harm`): it has no risk weights, the
 draws perturb the indicator weights of index hazards (and the multi-hazard weights), and the layers
-are ``"exposure:<h>"`` and ``"vulnerability:<h>"``.
+are ``"exposure:<h>"`` and ``"vulnerability:<h>"``; ``"curves"`` holds the intensity-damage curve of each
+index hazard listed in ``risk.intensity_damage`` (:func:`risk.assessment.harm.damage_kernel`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import xarray as xr
 from numba import njit
 
 from risk.assessment.combine_risk import multi_kernel, risk_kernel
+from risk.assessment.harm import check_curve, damage_kernel
 from risk.assessment.township_tables import zoning_meta
 from risk.assessment.zoning import breaks_settings, draw_breaks
 from risk.grid import systematic_sample
@@ -130,6 +132,8 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
         else:
             hv, lnh = kind[1], kind[2]
         if formula == "expected_harm":
+            curve = (spec.get("curves") or {}).get(h)
+            hv = damage_kernel(hv, **curve) if curve else hv
             return (np.clip(hv, 0, 1) * ctx["EV"][h]).astype("f4")
         if formula != "geometric":
             return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
@@ -307,6 +311,9 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
         s = sum(weights)
         weights = [w / s for w in weights]
     spec["multi"] = {"rule": rule, "weights": weights}
+    if method == "expected_harm":  # index hazards as annual probabilities of damage, as combine_risk does
+        spec["curves"] = {h: check_curve(h, c) for h, c in (risk_cfg.get("intensity_damage") or {}).items()
+                          if h in hazard_metrics}
     return spec
 
 

@@ -220,12 +220,15 @@ def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg
     names = list(hazards)
     mh = risk_cfg["multi_hazard"]
     risks, tags, descr = {}, {}, {}
+    curves = risk_cfg.get("intensity_damage") or {}
     for h in names:
         e, v = by_hazard[h]
         if method == "expected_harm":
-            risks[h] = harm.expected_harm(hazards[h], e, v)
+            hz = harm.intensity_hazard(hazards[h], h, curves[h]) if h in curves else hazards[h]
+            risks[h] = harm.expected_harm(hz, e, v)
             tags[h] = {"HAZARD": h, "RISK_METHOD": method, "RISK_FORMULA": harm.HARM_FORMULA,
-                       "UNITS": "person-equivalents per cell"}
+                       "UNITS": "person-equivalents per cell",
+                       "INTENSITY_DAMAGE": str(harm.check_curve(h, curves[h])) if h in curves else "no"}
             descr[h] = f"{h} expected harm (person-equivalents per cell)"
         else:
             ev = harm.exposed_value(e, v)

@@ -45,6 +45,19 @@ Risk methods (``risk.method``)
 * ``index``: the former 0–1 index combination of :mod:`risk.assessment.combine_risk`
   (``risk.formula``, one exposure and one vulnerability index for all hazards).
 
+Index hazards on the scale of the trained ones (``risk.intensity_damage.<h>``, method ``expected_harm``)
+------------------------------------------------------------------------------------------------------
+Earthquake and wind are 0–1 intensity indices, the trained hazards event probabilities. Before it meets
+the exposure, an index hazard listed here is read as an intensity ``I = lo + H · (hi − lo)`` (``range``:
+the intensity the index spans in the county) and turned into the annual probability of damage::
+
+    H' = p_annual · D(I)
+    lognormal (earthquake, I = PGA in g):  D = Φ(ln(I / median) / beta)         (a fragility curve)
+    wind (I = wind speed in m/s):         D = v³ / (1 + v³),  v = max(I − threshold, 0) / (half − threshold)
+
+``p_annual`` is the annual probability of the event the intensity map describes (a 475-year design PGA:
+1/475; a 50-year wind: 1/50).
+
 Cells where nothing is exposed (``E_h = 0``) have risk 0 under every method; they form their own
 class in the tables and are left out when the zoning draws its class breaks.
 """
@@ -295,6 +308,64 @@ def expected_harm(hazard: xr.DataArray, exposure: xr.DataArray, vulnerability: x
     """``H · E · V`` per cell, numpy or Dask alike (:func:`harm_kernel`)."""
     out = apply_blocks(harm_kernel, hazard, exposure, vulnerability, name="risk")
     out.attrs.update(units="person-equivalents per cell")
+    return out
+
+
+CURVES = ("lognormal", "wind")
+
+
+def damage_kernel(h, curve: str, lo: float, hi: float, annual_probability: float, median: float = 0.3,
+                  beta: float = 0.6, threshold: float = 20.0, half: float = 45.0) -> np.ndarray:
+    """Annual probability of damage ``p_annual · D(lo + h · (hi − lo))`` of a 0–1 intensity index ``h``.
+
+    Examples
+    --------
+    At the median intensity half of the exposed fails; the wind curve is 0 below its threshold and ½ at ``half``:
+
+    >>> round(float(damage_kernel(np.float32(1.0), "lognormal", 0.1, 0.3, 0.01, median=0.3, beta=0.6)), 6)
+    0.005
+    >>> [round(float(x), 6) for x in damage_kernel(np.array([0.0, 1.0]), "wind", 20.0, 45.0, 0.02)]
+    [0.0, 0.01]
+    """
+    from scipy.special import ndtr
+
+    x = lo + np.clip(np.asarray(h, dtype="f8"), 0.0, 1.0) * (hi - lo)
+    if curve == "lognormal":
+        with np.errstate(divide="ignore"):
+            d = ndtr(np.log(np.maximum(x, 0.0) / median) / beta)
+    elif curve == "wind":
+        v = np.maximum(x - threshold, 0.0) / (half - threshold)
+        d = v ** 3 / (1.0 + v ** 3)
+    else:
+        raise ValueError(f"risk.intensity_damage: curve {curve!r} is not one of {', '.join(CURVES)}")
+    return np.where(np.isfinite(x), annual_probability * d, np.nan).astype("f4")
+
+
+def check_curve(hazard: str, cfg: Mapping) -> dict:
+    """The keyword arguments of :func:`damage_kernel` for one hazard's ``risk.intensity_damage`` entry."""
+    key = f"risk.intensity_damage.{hazard}"
+    curve = cfg.get("curve")
+    if curve not in CURVES:
+        raise ValueError(f"{key}.curve: {curve!r} is not one of {', '.join(CURVES)}")
+    lo, hi = (float(x) for x in cfg["range"])
+    if not hi > lo:
+        raise ValueError(f"{key}.range: expected [lo, hi] with hi > lo, got {cfg['range']!r}")
+    kw = {"curve": curve, "lo": lo, "hi": hi, "annual_probability": float(cfg["annual_probability"])}
+    if curve == "lognormal":
+        kw.update(median=float(cfg.get("median", 0.3)), beta=float(cfg.get("beta", 0.6)))
+        if kw["median"] <= 0 or kw["beta"] <= 0:
+            raise ValueError(f"{key}: median and beta must be positive")
+    else:
+        kw.update(threshold=float(cfg.get("threshold", 20.0)), half=float(cfg.get("half", 45.0)))
+        if not kw["half"] > kw["threshold"]:
+            raise ValueError(f"{key}: half must exceed threshold")
+    return kw
+
+
+def intensity_hazard(hazard: xr.DataArray, name: str, cfg: Mapping) -> xr.DataArray:
+    """An index hazard as the annual probability of damage (:func:`damage_kernel`), numpy or Dask alike."""
+    out = apply_blocks(damage_kernel, hazard, name=f"{name}_damage_probability", **check_curve(name, cfg))
+    out.attrs.update(units="annual probability of damage")
     return out
 
 
