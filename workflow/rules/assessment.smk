@@ -2,6 +2,16 @@
 # (QGIS-ready COGs with colour table and bilingual .qml) and maps, the risk register, township tables and
 # the class stability of the zones (risk/assessment/, docs/models.md).
 
+ZONING_CATEGORY = "Risk zoning 风险区划"  # per hazard (subcategory): hazard zoning beside risk zoning; validation
+
+
+def zoning_subcategory(name):
+    """Report subcategory of a hazard's zoning maps: its hazard zoning and its risk zoning side by side."""
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS.get(name, (name, name))
+    return f"{zh} {en}"
+
 
 rule exposure:
     message:
@@ -159,8 +169,9 @@ rule zoning:
             report(
                 res("figures", f"zoning_{zoned}.png"),
                 caption=f"../report/zoning/{zoned}.rst",  # one per map: a caption cannot see which file it is
-                category="Risk zoning 风险区划",
-                labels={"hazard": zoned},
+                category=ZONING_CATEGORY,
+                subcategory=zoning_subcategory(zoned),  # beside the hazard zoning of the same hazard
+                labels={"hazard": zoned, "zoning": "风险区划 risk"},
             )
             for zoned in ZONED
         ],
@@ -202,8 +213,9 @@ rule hazard_zoning:
             report(
                 res("figures", f"hazard_zoning_{h}.png"),
                 caption="../report/hazard_zoning_map.rst",
-                category="Hazard zoning 危险性区划",
-                labels={"hazard": h},
+                category=ZONING_CATEGORY,
+                subcategory=zoning_subcategory(h),
+                labels={"hazard": h, "zoning": "危险性区划 hazard"},
             )
             for h in HAZARDS
         ],
@@ -289,7 +301,7 @@ if config["inputs"].get("townships"):
         output:
             gpkg=res("zoning", "townships.gpkg"),
             csv=report(res("zoning", "townships.csv"), caption="../report/tables/townships.rst",
-                       category="Risk zoning 风险区划"),
+                       category=ZONING_CATEGORY, subcategory="乡镇统计 Township tables"),
         params:
             zoned=ZONED,
             name_field=config["risk"]["township_name_field"],
@@ -326,9 +338,11 @@ if config["inputs"].get("townships") and config["inputs"].get("disasters"):
         output:
             json=res("validation", "risk_validation.json"),
             csv=report(res("validation", "risk_validation.csv"), caption="../report/risk_validation.rst",
-                       category="Validation 检验"),
+                       category=ZONING_CATEGORY, subcategory="检验 Validation against recorded harm",
+                       labels={"what": "table 表"}),
             png=report(res("figures", "risk_validation.png"), caption="../report/risk_validation.rst",
-                       category="Validation 检验"),
+                       category=ZONING_CATEGORY, subcategory="检验 Validation against recorded harm",
+                       labels={"what": "figure 图"}),
         params:
             hazards=list(HAZARDS),
             name_field=config["risk"]["township_name_field"],
