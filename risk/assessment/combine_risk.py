@@ -39,6 +39,8 @@ from risk.weights import normalise_weights
 FORMULAS = ("geometric", "product", "arithmetic")
 MULTI_RULES = ("max", "weighted_sum", "union", "sum")
 FACTORS = ("hazard", "exposure", "vulnerability")
+MATRIX_SAMPLE = 20_000
+"""Cells sampled for the risk matrix's hazard breaks and exposure-vulnerability quintiles."""
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +189,7 @@ def risk_method(risk_cfg: Mapping) -> str:
 
 def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping,
                 by_hazard: Mapping[str, tuple] | None = None, hazard_method: str = "natural_breaks",
-                sample_size: int = 20_000):
+                sample_size: int = MATRIX_SAMPLE):
     """Risk of every hazard and the multi-hazard risk, with the tags and band descriptions of their rasters.
 
     Parameters

@@ -390,6 +390,7 @@ if config["uncertainty"]["enabled"]:
             zoned=ZONED,
             indicator_keys=stability_indicator_keys(),
             risk=config["risk"],
+            hazard_method=config["hazard_zoning"]["method"],  # the hazard levels of risk.method matrix
             uncertainty=config["uncertainty"],
             dask=dask_params,
         log:
