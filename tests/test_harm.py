@@ -89,7 +89,12 @@ def test_spread_structures_keep_their_value_and_parity(small_grid):
         pytest.approx(0.0, abs=1e-3)  # so is the value times its vulnerability
     assert e1.values[20, 10] - people[20, 10] < 1.0  # its own cell keeps a share only
     assert (e1.values[19:22, 9:12] - people[19:22, 9:12] > 0.05).all()  # its neighbours are now exposed
-    assert tags["exposure"]["ASSET_SIGMA_M"] == 45.0
+    assert tags["exposure"]["ASSET_SIGMA_M"] == str({"billboard": 45.0, "power": 45.0})
+    # per category: the power tower (cell (1, 1)) spreads wide, the billboards stay in their cells
+    e2, _, tags2 = _expo(small_grid, "wind", sigma={"power": 300.0})
+    assert e2.values[20, 10] - people[20, 10] == pytest.approx(2.0, abs=0.01)  # plus a trace of the tower
+    assert 2.0 < e2.values[1, 1] - people[1, 1] < 3.0  # its own billboard (2) and a share of the tower
+    assert tags2["exposure"]["ASSET_SIGMA_M"] == str({"billboard": 0.0, "power": 300.0})
     for chunk in (16, 23):
         e2, v2, _ = _expo(small_grid, "wind", chunk, sigma=45.0)
         np.testing.assert_allclose(e2.values, e1.values, rtol=1e-6)

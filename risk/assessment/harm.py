@@ -6,14 +6,15 @@ What a hazard ``h`` threatens in a cell: the residents (people per cell) and eve
 a category that ``h`` acts on (``risk.category_hazards``: billboards for wind, substations and
 waterlogging spots for waterlogging, ...), each counted with its value in person-equivalents
 (``exposure.asset_value``), spread around the structure by a Gaussian of σ = ``exposure.asset_sigma_m``
-(the total is kept)::
+of its category (the total is kept)::
 
     E_h = people + Σ_{surveyed points i, h ∈ hazards(category_i)} value(category_i) · g_σ(cell − x_i)
 
 Why spread: a structure's failure harms the people around it, not those of its own 30 m cell (a ponded
 underpass the road users along it, a toppled billboard or crane those within its fall height, a flooded
 substation its neighbourhood), and a surveyed coordinate is uncertain by tens of metres (handheld GNSS,
-geocoded addresses). A whole person-equivalent value dropped into one cell also outranks the residents
+geocoded addresses). A power facility's failure cuts the supply of the village or town around it, so it
+spreads much wider. A whole person-equivalent value dropped into one cell also outranks the residents
 of its neighbours by an artefact of where the point fell. ``asset_sigma_m: 0`` keeps each value in its cell.
 
 Exposure on or below steep slopes (``exposure.on_slopes.<h>``, off by default)
@@ -124,7 +125,7 @@ def _take(stack, i):
 def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
                     landcover_classes: Mapping, people_landcover: Mapping[str, float],
                     asset_value: Mapping[str, float], category_hazards: Mapping[str, Sequence[str]],
-                    asset_sigma_m: float = 0.0, reach: xr.DataArray | None = None,
+                    asset_sigma_m: float | Mapping[str, float] = 0.0, reach: xr.DataArray | None = None,
                     reach_tags: Mapping | None = None) -> tuple[xr.DataArray, xr.DataArray, dict]:
     """Exposure ``E_h`` (person-equivalents per cell) and vulnerability ``V_h`` (0–1) of one hazard.
 
@@ -148,9 +149,9 @@ def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, 
         Category -> person-equivalents of one surveyed structure.
     category_hazards : mapping
         Category -> hazards acting on it.
-    asset_sigma_m : float
-        σ (m) of the Gaussian that spreads each structure's value over the cells around it (total kept);
-        0 keeps it in its own cell.
+    asset_sigma_m : float or mapping
+        σ (m) of the Gaussian that spreads each structure's value over the cells around it (total kept), for
+        all categories or per category (missing: 0); 0 keeps it in its own cell.
     reach : DataArray, optional
         Weight (0–1) of the exposure in each cell (:func:`slope_reach`); None: 1 everywhere.
     reach_tags : mapping, optional
@@ -170,8 +171,10 @@ def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, 
     score = np.nan_to_num(np.asarray(score, dtype="f8"), nan=0.0) if len(sel) else np.zeros(0)
     xs, ys = point_xy(sel.geometry) if len(sel) else (np.zeros(0), np.zeros(0))
     use_dask = is_dask(people)
-    asset = spread_points(grid, xs, ys, value, asset_sigma_m, use_dask, "asset")
-    asset_v = spread_points(grid, xs, ys, value * score, asset_sigma_m, use_dask, "asset_v")
+    sig = np.array([asset_sigma(c, asset_sigma_m) for c in sel["category"]], dtype="f8") if len(sel) else \
+        np.zeros(0)
+    asset = spread_groups(grid, xs, ys, value, sig, use_dask, "asset")
+    asset_v = spread_groups(grid, xs, ys, value * score, sig, use_dask, "asset_v")
     classes = {int(k): v for k, v in landcover_classes.items()}
     v_lc = landcover_score(landcover, classes, people_landcover, 0.0)
     extra = () if reach is None else (reach,)
@@ -179,12 +182,39 @@ def hazard_exposure(hazard: str, people: xr.DataArray, landcover: xr.DataArray, 
     vv = apply_blocks(_exposure_kernel_v, people, v_lc, asset, asset_v, *extra, name=f"vulnerability_{hazard}")
     tags = {"HAZARD": hazard, "UNITS": "person-equivalents per cell", "FORMULA": EXPOSURE_FORMULA,
             "CATEGORIES": ",".join(cats), "ASSET_VALUE": str({c: asset_value.get(c, 0.0) for c in cats}),
-            "POINTS": int(len(sel)), "ASSET_SIGMA_M": float(asset_sigma_m),
+            "POINTS": int(len(sel)), "ASSET_SIGMA_M": str({c: asset_sigma(c, asset_sigma_m) for c in cats}),
             "ON_SLOPES": str(dict(reach_tags)) if reach is not None else "no"}
     vtags = {"HAZARD": hazard, "UNITS": "1", "FORMULA": VULNERABILITY_FORMULA,
              "PEOPLE_LANDCOVER": str(dict(people_landcover))}
     logger.info("%s: exposure = people + %d surveyed points of %s", hazard, len(sel), ", ".join(cats) or "none")
     return ev, vv, {"exposure": tags, "vulnerability": vtags}
+
+
+def asset_sigma(category: str, asset_sigma_m) -> float:
+    """σ (m) of one category from ``exposure.asset_sigma_m`` (a number for all, or category -> σ; default 0).
+
+    Examples
+    --------
+    >>> asset_sigma("power", {"power": 1000, "crane": 60}), asset_sigma("garden", 60.0)
+    (1000.0, 60.0)
+    """
+    if isinstance(asset_sigma_m, Mapping):
+        return float(asset_sigma_m.get(category, 0.0))
+    return float(asset_sigma_m or 0.0)
+
+
+def spread_groups(grid, xs, ys, weights, sigmas, dask_: bool, name: str) -> xr.DataArray:
+    """:func:`spread_points` of points with their own σ (one pass per distinct σ, summed)."""
+    sigmas = np.asarray(sigmas, dtype="f8")
+    groups = np.unique(sigmas) if sigmas.size else np.zeros(1)
+    out = None
+    for sg in groups:
+        k = sigmas == sg
+        part = spread_points(grid, np.asarray(xs)[k], np.asarray(ys)[k], np.asarray(weights)[k], float(sg), dask_,
+                             name)
+        out = part if out is None else out + part
+    out.name = name
+    return out
 
 
 def spread_points(grid, xs, ys, weights, sigma_m: float, dask_: bool, name: str) -> xr.DataArray:
@@ -389,7 +419,7 @@ def matrix_risk(hazard: xr.DataArray, ev: xr.DataArray, hazard_breaks, ev_breaks
 def exposure_layers(hazards: Sequence[str], people: xr.DataArray, landcover: xr.DataArray, points, grid, *,
                     landcover_classes: Mapping, people_landcover: Mapping[str, Mapping[str, float]],
                     asset_value: Mapping[str, float], category_hazards: Mapping[str, Sequence[str]],
-                    asset_sigma_m: float = 0.0, on_slopes: Mapping[str, Mapping] | None = None,
+                    asset_sigma_m: float | Mapping[str, float] = 0.0, on_slopes: Mapping[str, Mapping] | None = None,
                     slope: xr.DataArray | None = None, dem: xr.DataArray | None = None):
     """:func:`hazard_exposure` of every hazard, keyed ``exposure:<h>`` and ``vulnerability:<h>``.
 
