@@ -212,7 +212,7 @@ def test_intensity_damage_curves_values_and_parity(small_grid):
     from scipy.stats import norm
 
     eq = {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.3, "beta": 0.6, "annual_probability": 0.0021}
-    wind = {"curve": "wind", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
+    wind = {"curve": "cubic", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
     h = np.array([[0.0, 0.5, 1.0, np.nan]], dtype="f4")
     got = harm.intensity_hazard(xr.DataArray(h, dims=("y", "x")), "earthquake", eq).values
     pga = np.array([0.05, 0.225, 0.4])
@@ -239,11 +239,11 @@ def test_combine_all_puts_index_hazards_on_the_probability_scale(small_grid):
     hz = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("wind", "geological")}
     by = {k: (small_grid.like((rng.random(small_grid.shape) * 50).astype("f4")),
               small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in hz}
-    curve = {"curve": "wind", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
+    curve = {"curve": "cubic", "range": [15, 35], "threshold": 20, "half": 45, "annual_probability": 0.02}
     cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"}, "intensity_damage": {"wind": curve}}
     risks, tags, _ = combine.combine_all(hz, None, None, cfg, by)
     p = harm.damage_kernel(hz["wind"].values, **harm.check_curve("wind", curve))
     np.testing.assert_allclose(risks["wind"].values, p * by["wind"][0].values * by["wind"][1].values, rtol=1e-5)
     geo = hz["geological"].values * by["geological"][0].values * by["geological"][1].values
     np.testing.assert_allclose(risks["geological"].values, geo, rtol=1e-6)  # trained hazard untouched
-    assert "wind" in tags["wind"]["INTENSITY_DAMAGE"] and tags["geological"]["INTENSITY_DAMAGE"] == "no"
+    assert "cubic" in tags["wind"]["INTENSITY_DAMAGE"] and tags["geological"]["INTENSITY_DAMAGE"] == "no"

@@ -54,7 +54,7 @@ the intensity the index spans in the county) and turned into the annual probabil
 
     H' = p_annual · D(I)
     lognormal (earthquake, I = PGA in g):  D = Φ(ln(I / median) / beta)         (a fragility curve)
-    wind (I = wind speed in m/s):         D = v³ / (1 + v³),  v = max(I − threshold, 0) / (half − threshold)
+    cubic (wind, I = wind speed in m/s):  D = v³ / (1 + v³),  v = max(I − threshold, 0) / (half − threshold)
 
 ``p_annual`` is the annual probability of the event the intensity map describes (a 475-year design PGA:
 1/475; a 50-year wind: 1/50).
@@ -341,7 +341,7 @@ def expected_harm(hazard: xr.DataArray, exposure: xr.DataArray, vulnerability: x
     return out
 
 
-CURVES = ("lognormal", "wind")
+CURVES = ("lognormal", "cubic")
 
 
 def damage_kernel(h, curve: str, lo: float, hi: float, annual_probability: float, median: float = 0.3,
@@ -350,11 +350,12 @@ def damage_kernel(h, curve: str, lo: float, hi: float, annual_probability: float
 
     Examples
     --------
-    At the median intensity half of the exposed fails; the wind curve is 0 below its threshold and ½ at ``half``:
+    At the median intensity half of the exposed fails; the cubic (wind) curve is 0 below its threshold and ½ at
+    ``half``:
 
     >>> round(float(damage_kernel(np.float32(1.0), "lognormal", 0.1, 0.3, 0.01, median=0.3, beta=0.6)), 6)
     0.005
-    >>> [round(float(x), 6) for x in damage_kernel(np.array([0.0, 1.0]), "wind", 20.0, 45.0, 0.02)]
+    >>> [round(float(x), 6) for x in damage_kernel(np.array([0.0, 1.0]), "cubic", 20.0, 45.0, 0.02)]
     [0.0, 0.01]
     """
     from scipy.special import ndtr
@@ -363,7 +364,7 @@ def damage_kernel(h, curve: str, lo: float, hi: float, annual_probability: float
     if curve == "lognormal":
         with np.errstate(divide="ignore"):
             d = ndtr(np.log(np.maximum(x, 0.0) / median) / beta)
-    elif curve == "wind":
+    elif curve == "cubic":
         v = np.maximum(x - threshold, 0.0) / (half - threshold)
         d = v ** 3 / (1.0 + v ** 3)
     else:

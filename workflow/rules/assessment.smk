@@ -2,16 +2,6 @@
 # (QGIS-ready COGs with colour table and bilingual .qml) and maps, the risk register, township tables and
 # the class stability of the zones (risk/assessment/, docs/models.md).
 
-ZONING_CATEGORY = "Risk zoning 风险区划"  # per hazard (subcategory): hazard zoning beside risk zoning; validation
-
-
-def zoning_subcategory(name):
-    """Report subcategory of a hazard's zoning maps: its hazard zoning and its risk zoning side by side."""
-    from risk import HAZARD_LABELS
-
-    zh, en = HAZARD_LABELS.get(name, (name, name))
-    return f"{zh} {en}"
-
 
 rule exposure:
     message:
