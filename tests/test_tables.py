@@ -20,6 +20,7 @@ def setup(small_grid):
     aoi = np.ones(g.shape, "uint8")
     aoi[:, :10] = 0  # outside the study area: zone 0, risk NaN
     for n in zones:
+        risks[n][(zones[n] == 1) & (rng.random(g.shape) < 0.5)] = 0.0  # nothing exposed: risk 0, zone 1
         zones[n][aoi == 0] = 0
         risks[n][aoi == 0] = np.nan
     pop = rng.random(g.shape).astype("f4") * 10
@@ -63,9 +64,17 @@ def test_township_table_matches_numpy(setup):
             assert row[f"{name}_unexposed_share"] == pytest.approx(np.mean(r[np.isfinite(r)] <= 0), abs=1e-6)
             assert row[f"{name}_zoning_method"] == "quantiles"
             assert json.loads(row[f"{name}_zoning_breaks"]) == [0.2, 0.4, 0.6, 0.8]
+            none = np.isfinite(r) & (r <= 0)
+            assert 0 < row[f"{name}_unexposed_share"] < 1
+            assert row[f"{name}_unexposed_people"] == pytest.approx(pop[inside][none].sum(), rel=1e-4, abs=0.1)
             for k in range(1, 6):
-                assert row[f"{name}_z{k}_share"] == pytest.approx((z[valid] == k).mean(), abs=1e-6)
-                assert row[f"{name}_z{k}_people"] == pytest.approx(pop[inside][z == k].sum(), rel=1e-4, abs=0.1)
+                zk = (z == k) & ~none  # zone 1 without the unexposed cells, their own class
+                assert row[f"{name}_z{k}_share"] == pytest.approx(zk[valid].mean(), abs=1e-6)
+                assert row[f"{name}_z{k}_people"] == pytest.approx(pop[inside][zk].sum(), rel=1e-4, abs=0.1)
+            shares = [row[f"{name}_unexposed_share"]] + [row[f"{name}_z{k}_share"] for k in range(1, 6)]
+            assert sum(shares) == pytest.approx(1.0, abs=1e-5)
+        order = list(gdf.columns)
+        assert order.index("wind_unexposed_share") == order.index("wind_z1_share") - 1
         # points by category and multi-hazard zone
         in_t = (rows >= r0) & (rows < r1) & (cols >= c0) & (cols < c1)
         for cat in ("crane", "billboard"):

@@ -150,8 +150,11 @@ def test_expected_harm_spec_recomputes_the_published_risk(small_grid):
     h = {k: small_grid.like(rng.random(small_grid.shape).astype("f4")) for k in ("a", "b")}
     ev = {k: (small_grid.like((rng.random(small_grid.shape) * 30).astype("f4")),
               small_grid.like(rng.random(small_grid.shape).astype("f4"))) for k in h}
-    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"}}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"},
+           "intensity_damage": {"b": {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.2, "beta": 0.5,
+                                      "annual_probability": 0.5}}}
     risks, _, _ = combine_all(h, None, None, cfg, ev)
+    assert not np.allclose(risks["b"].values, h["b"].values * ev["b"][0].values * ev["b"][1].values)
     spec = U.build_spec({"a": {"mode": "model"}, "b": {"mode": "model"}}, cfg)
     assert U.layer_keys(spec, "a") == ["hazard:a", "exposure:a", "vulnerability:a"]
     layers = {**{f"hazard:{k}": v.values for k, v in h.items()},
@@ -159,5 +162,45 @@ def test_expected_harm_spec_recomputes_the_published_risk(small_grid):
               **{f"vulnerability:{k}": v[1].values for k, v in ev.items()}}
     for name in ("a", "b", "multi_hazard"):
         np.testing.assert_allclose(U.evaluate(spec, name, layers), risks[name].values, rtol=1e-6)
-    with pytest.raises(ValueError, match="matrix"):
-        U.build_spec({"a": {"mode": "model"}}, {**cfg, "method": "matrix"})
+
+
+@pytest.mark.parametrize("chunk", [None, 23])
+def test_matrix_class_stability(small_grid, chunk):
+    """risk.method matrix: an unperturbed draw reproduces the published levels; perturbed weights move the
+    zones of the index hazard only (a trained hazard's levels do not depend on any weight)."""
+    from risk.assessment.combine_risk import combine_all
+    from risk.assessment.zoning import MATRIX_THRESHOLDS
+
+    g = small_grid
+    rng = np.random.default_rng(6)
+    arrs = {k: rng.random(g.shape).astype("f4") for k in ("hazard:a", "indicator:c/x1", "indicator:c/x2")}
+    for h in ("a", "c"):
+        arrs[f"exposure:{h}"] = np.where(rng.random(g.shape) < 0.3, 0, rng.random(g.shape) * 40).astype("f4")
+        arrs[f"vulnerability:{h}"] = rng.random(g.shape).astype("f4")
+    for a in arrs.values():
+        a[:4, :6] = np.nan
+    metrics = {"a": {"mode": "model"},
+               "c": {"mode": "index", "features": ["c/x1", "c/x2"], "weights": {"c/x1": 0.6, "c/x2": 0.4},
+                     "normalisation": {"c/x1": {"lo": 0, "hi": 1, "direction": "more"},
+                                       "c/x2": {"lo": 0, "hi": 1, "direction": "less"}}}}
+    cfg = {"method": "matrix", "multi_hazard": {"rule": "max"}}
+    spec = U.build_spec(metrics, cfg, "quantiles")
+    assert spec["formula"] == {"a": "matrix", "c": "matrix"} and spec["matrix"][4][4] == 5
+    hz_c = U._hazard(spec, "c", U.prepare(spec, arrs, ["c"]))[0]
+    risks, _, _ = combine_all({"a": g.like(arrs["hazard:a"]), "c": g.like(hz_c)}, None, None, cfg,
+                              {h: (g.like(arrs[f"exposure:{h}"]), g.like(arrs[f"vulnerability:{h}"])) for h in "ac"},
+                              hazard_method="quantiles")
+    names = ["a", "c", "multi_hazard"]
+    zones = {n: classify(g.like(risks[n].values), list(MATRIX_THRESHOLDS)) for n in names}
+    wrap = (lambda a: g.like(a)) if chunk is None else (lambda a: g.like(da.from_array(a, chunks=chunk)))
+    layers = {k: wrap(a) for k, a in arrs.items()}
+    fixed = dict.fromkeys(names, "fixed")
+    thr = dict.fromkeys(names, list(MATRIX_THRESHOLDS))
+    kw = dict(n_draws=6, seed=1)
+    still, _ = U.class_stability_many(layers, spec, names, zones, fixed, thr, spread=0.0, **kw)
+    inside = np.isfinite(arrs["hazard:a"])
+    for n in names:
+        np.testing.assert_array_equal(still[n].values[inside], 1.0)
+    moved, _ = U.class_stability_many(layers, spec, names, zones, fixed, thr, spread=0.5, **kw)
+    np.testing.assert_array_equal(moved["a"].values[inside], 1.0)
+    assert np.nanmin(moved["c"].values) < 1.0 and np.isnan(moved["c"].values[0, 0])

@@ -22,7 +22,10 @@ Layers are looked up by key: ``"hazard:<h>"``, ``"exposure"``, ``"vulnerability"
 ``"indicator:<path>"``. With ``risk.method: expected_harm`` the formula of every hazard is
 ``expected_harm`` (``R = H · E_h · V_h``, :mod:`risk.assessment.harm`): it has no risk weights, the
 draws perturb the indicator weights of index hazards (and the multi-hazard weights), and the layers
-are ``"exposure:<h>"`` and ``"vulnerability:<h>"``.
+are ``"exposure:<h>"`` and ``"vulnerability:<h>"``. With ``risk.method: matrix`` the formula is ``matrix``:
+each draw redraws the hazard levels of the index hazards (:func:`matrix_levels`) and reads the risk level
+off ``spec["matrix"]``; trained hazards do not move, so their zones are fully stable. ``"curves"`` holds the intensity-damage curve of each
+index hazard listed in ``risk.intensity_damage`` (:func:`risk.assessment.harm.damage_kernel`).
 """
 
 from __future__ import annotations
@@ -37,13 +40,17 @@ import numpy as np
 import xarray as xr
 from numba import njit
 
-from risk.assessment.combine_risk import multi_kernel, risk_kernel
+from risk.assessment.combine_risk import MATRIX_SAMPLE, multi_kernel, risk_kernel
+from risk.assessment.harm import DEFAULT_MATRIX, check_curve, damage_kernel, matrix_kernel, validate_matrix
 from risk.assessment.township_tables import zoning_meta
-from risk.assessment.zoning import breaks_settings, draw_breaks
+from risk.assessment.zoning import breaks_settings, class_breaks, draw_breaks
 from risk.grid import systematic_sample
 from risk.hazard.normalize import scale
 
 logger = logging.getLogger(__name__)
+
+PER_HAZARD = ("expected_harm", "matrix")
+"""Risk methods with an exposure and a vulnerability per hazard (:mod:`risk.assessment.harm`)."""
 
 
 def perturb(w, spread: float, rng: np.random.Generator) -> np.ndarray:
@@ -81,9 +88,9 @@ def layer_keys(spec: dict, name: str) -> list[str]:
     for h in hazards:
         hs = spec["hazards"][h]
         keys += hs["index"]["features"] if "index" in hs else [hs["layer"]]
-        if spec["formula"][h] == "expected_harm":
+        if spec["formula"][h] in PER_HAZARD:
             keys += [f"exposure:{h}", f"vulnerability:{h}"]
-    if all(spec["formula"][h] == "expected_harm" for h in hazards):
+    if all(spec["formula"][h] in PER_HAZARD for h in hazards):
         return keys
     return keys + ["exposure", "vulnerability"]
 
@@ -103,7 +110,7 @@ def prepare(spec: dict, layers: dict, hazards: list[str] | None = None) -> dict:
             v = np.clip(np.asarray(layers["vulnerability"], "f4"), 0, 1)
             ctx.update({"E": e, "V": v, "lnE": np.log(e), "lnV": np.log(v)})
         for h in hazards:
-            if spec["formula"][h] == "expected_harm":
+            if spec["formula"][h] in PER_HAZARD:
                 ctx["EV"][h] = (np.asarray(layers[f"exposure:{h}"], "f4")
                                 * np.asarray(layers[f"vulnerability:{h}"], "f4")).astype("f4")
             hs = spec["hazards"][h]
@@ -118,18 +125,28 @@ def prepare(spec: dict, layers: dict, hazards: list[str] | None = None) -> dict:
     return ctx
 
 
-def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
+def _hazard(spec: dict, h: str, ctx: dict) -> tuple[np.ndarray, np.ndarray | None]:
+    """The hazard of ``h`` under the draw's weights (and its log for the geometric formula)."""
     kind = ctx["haz"][h]
-    formula = spec["formula"][h]
-    wh, we, wv = (np.float32(x) for x in spec["risk_weights"][h])
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind[0] == "index":
             w = np.asarray(spec["hazards"][h]["index"]["weights"], dtype="f8")
             hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4")
-            lnh = np.log(hv) if formula == "geometric" else None
-        else:
-            hv, lnh = kind[1], kind[2]
+            return hv, (np.log(hv) if spec["formula"][h] == "geometric" else None)
+    return kind[1], kind[2]
+
+
+def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
+    formula = spec["formula"][h]
+    wh, we, wv = (np.float32(x) for x in spec["risk_weights"][h])
+    hv, lnh = _hazard(spec, h, ctx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if formula == "matrix":
+            lv = spec["levels"][h]
+            return matrix_kernel(hv, ctx["EV"][h], lv["hazard_breaks"], lv["ev_breaks"], spec["matrix"])
         if formula == "expected_harm":
+            curve = (spec.get("curves") or {}).get(h)
+            hv = damage_kernel(hv, **curve) if curve else hv
             return (np.clip(hv, 0, 1) * ctx["EV"][h]).astype("f4")
         if formula != "geometric":
             return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
@@ -148,7 +165,7 @@ def evaluate_prepared(spec: dict, names, ctx: dict) -> dict[str, np.ndarray]:
     if "multi_hazard" in names:
         m = spec["multi"]
         out["multi_hazard"] = multi_kernel([risks[h] for h in sorted(spec["hazards"])], m["rule"], m.get("weights"),
-                                           clip=not any(f == "expected_harm" for f in spec["formula"].values()))
+                                           clip=not any(f in PER_HAZARD for f in spec["formula"].values()))
     return out
 
 
@@ -214,6 +231,7 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     if missing:
         raise ValueError(f"uncertainty of {', '.join(names)}: missing layer(s) {', '.join(missing)}")
     specs = draw_specs(spec, n_draws, spread, seed)
+    matrix_levels(specs, layers, names)
     samp = {k: systematic_sample(layers[k], sample_size, dropna=False) for k in keys}
     sctx = prepare(spec, samp, _hazards_of(names))
     # the draws' breaks run as tasks of the Dask scheduler: Fisher-Jenks is single-threaded, its kernel nogil
@@ -246,6 +264,36 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     return rasters, infos
 
 
+def matrix_levels(specs: list[dict], layers: Mapping[str, xr.DataArray], names) -> None:
+    """Add to every draw the level breaks of its matrix hazards (in place), as :func:`combine_all` draws them.
+
+    The hazard breaks (``hazard_zoning.method``) are redrawn on each draw's hazard (index hazards move with their
+    weights, trained hazards do not); the exposure-vulnerability quintiles over the exposed cells do not depend
+    on the weights. Both use the sample of :func:`combine_all` (``MATRIX_SAMPLE`` cells), so that an
+    unperturbed draw reproduces the published levels.
+    """
+    hazards = [h for h in sorted(specs[0]["hazards"]) if specs[0]["formula"][h] == "matrix"
+               and ("multi_hazard" in names or h in names)]
+    if not hazards:
+        return
+    keys = list(dict.fromkeys(k for h in hazards for k in layer_keys({**specs[0], "hazards": {
+        h: specs[0]["hazards"][h]}, "formula": {h: "matrix"}}, h)))
+    samp = {k: systematic_sample(layers[k], MATRIX_SAMPLE, dropna=False) for k in keys}
+    ctx = prepare(specs[0], samp, hazards)
+    ev_breaks = {}
+    for h in hazards:
+        ev = ctx["EV"][h][np.isfinite(ctx["EV"][h])]
+        ev_breaks[h] = class_breaks(ev[ev > 0], "quantiles").tolist() if (ev > 0).any() else [1, 2, 3, 4]
+    for s in specs:
+        s["levels"] = {h: {"hazard_breaks": class_breaks(_finite(_hazard(s, h, ctx)[0]), s["hazard_method"]).tolist(),
+                           "ev_breaks": ev_breaks[h]} for h in hazards}
+
+
+def _finite(a) -> np.ndarray:
+    a = np.asarray(a, dtype="f8")
+    return a[np.isfinite(a)]
+
+
 def class_stability(layers: dict[str, xr.DataArray], spec: dict, name: str, base_zones: xr.DataArray,
                     method: str, thresholds=None, n_draws: int = 50, spread: float = 0.2, seed: int = 0,
                     sample_size: int = 5000) -> tuple[xr.DataArray, dict]:
@@ -271,19 +319,20 @@ def class_stability(layers: dict[str, xr.DataArray], spec: dict, name: str, base
     return r[name], i[name]
 
 
-def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
+def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict, hazard_method: str = "natural_breaks") -> dict:
     """The risk spec of a run from each hazard's ``metrics.json`` and the config's ``risk`` section.
 
     Index hazards keep their indicators, normalisation and weights (perturbed in the draws);
-    trained hazards enter as their hazard raster.
+    trained hazards enter as their hazard raster. ``hazard_method``: the class-break method of the
+    hazard levels of ``risk.method: matrix`` (``hazard_zoning.method``, as :func:`combine_all` uses it).
     """
     from risk.assessment.combine_risk import risk_method, risk_settings
 
     method = risk_method(risk_cfg)
-    if method == "matrix":
-        raise ValueError("uncertainty: the class stability of risk.method matrix is not implemented; "
-                         "set uncertainty.enabled: false or risk.method expected_harm / index")
     spec: dict = {"hazards": {}, "formula": {}, "risk_weights": {}}
+    if method == "matrix":
+        spec.update(matrix=validate_matrix(risk_cfg.get("matrix") or DEFAULT_MATRIX).tolist(),
+                    hazard_method=hazard_method)
     for h, m in sorted(hazard_metrics.items()):
         if m.get("mode") == "index":
             feats = list(m["features"])
@@ -296,7 +345,7 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
         else:
             spec["hazards"][h] = {"layer": f"hazard:{h}"}
         formula, w = risk_settings(risk_cfg, h)
-        spec["formula"][h] = "expected_harm" if method == "expected_harm" else formula
+        spec["formula"][h] = method if method in PER_HAZARD else formula
         spec["risk_weights"][h] = list(w)
     mh = risk_cfg.get("multi_hazard") or {}
     rule = mh.get("rule", "max")
@@ -307,6 +356,9 @@ def build_spec(hazard_metrics: dict[str, dict], risk_cfg: dict) -> dict:
         s = sum(weights)
         weights = [w / s for w in weights]
     spec["multi"] = {"rule": rule, "weights": weights}
+    if method == "expected_harm":  # index hazards as annual probabilities of damage, as combine_risk does
+        spec["curves"] = {h: check_curve(h, c) for h, c in (risk_cfg.get("intensity_damage") or {}).items()
+                          if h in hazard_metrics}
     return spec
 
 
@@ -329,7 +381,7 @@ def zoning_settings(zoning_tags: Mapping[str, Mapping[str, str]]) -> tuple[dict[
 
 def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapping[str, xr.DataArray],
                    zones: Mapping[str, xr.DataArray], zoning_tags: Mapping[str, Mapping[str, str]],
-                   uncertainty: Mapping):
+                   uncertainty: Mapping, hazard_method: str = "natural_breaks"):
     """Class stability of every published zoning of a run, with the tags and descriptions of its rasters.
 
     Parameters
@@ -345,6 +397,8 @@ def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapp
         ``{name: published zoning raster}`` and ``{name: its GeoTIFF tags}`` (method and breaks).
     uncertainty : mapping
         The config's ``uncertainty`` section (``n_draws``, ``spread``, ``seed``, ``sample_size``).
+    hazard_method : str
+        ``hazard_zoning.method``: the hazard levels of ``risk.method: matrix``.
 
     Returns
     -------
@@ -354,7 +408,7 @@ def zone_stability(hazard_metrics: dict[str, dict], risk_cfg: dict, layers: Mapp
     """
     u = uncertainty
     names = list(zones)
-    spec = build_spec(hazard_metrics, risk_cfg)
+    spec = build_spec(hazard_metrics, risk_cfg, hazard_method)
     methods, thresholds = zoning_settings(zoning_tags)
     keys = set().union(*(layer_keys(spec, n) for n in names))
     exposed = {n: breaks_settings(zoning_tags[n]) for n in names}

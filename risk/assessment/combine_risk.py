@@ -39,6 +39,8 @@ from risk.weights import normalise_weights
 FORMULAS = ("geometric", "product", "arithmetic")
 MULTI_RULES = ("max", "weighted_sum", "union", "sum")
 FACTORS = ("hazard", "exposure", "vulnerability")
+MATRIX_SAMPLE = 20_000
+"""Cells sampled for the risk matrix's hazard breaks and exposure-vulnerability quintiles."""
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +189,7 @@ def risk_method(risk_cfg: Mapping) -> str:
 
 def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg: Mapping,
                 by_hazard: Mapping[str, tuple] | None = None, hazard_method: str = "natural_breaks",
-                sample_size: int = 20_000):
+                sample_size: int = MATRIX_SAMPLE):
     """Risk of every hazard and the multi-hazard risk, with the tags and band descriptions of their rasters.
 
     Parameters
@@ -220,12 +222,15 @@ def combine_all(hazards: Mapping[str, object], exposure, vulnerability, risk_cfg
     names = list(hazards)
     mh = risk_cfg["multi_hazard"]
     risks, tags, descr = {}, {}, {}
+    curves = risk_cfg.get("intensity_damage") or {}
     for h in names:
         e, v = by_hazard[h]
         if method == "expected_harm":
-            risks[h] = harm.expected_harm(hazards[h], e, v)
+            hz = harm.intensity_hazard(hazards[h], h, curves[h]) if h in curves else hazards[h]
+            risks[h] = harm.expected_harm(hz, e, v)
             tags[h] = {"HAZARD": h, "RISK_METHOD": method, "RISK_FORMULA": harm.HARM_FORMULA,
-                       "UNITS": "person-equivalents per cell"}
+                       "UNITS": "person-equivalents per cell",
+                       "INTENSITY_DAMAGE": str(harm.check_curve(h, curves[h])) if h in curves else "no"}
             descr[h] = f"{h} expected harm (person-equivalents per cell)"
         else:
             ev = harm.exposed_value(e, v)

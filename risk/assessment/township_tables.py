@@ -8,8 +8,10 @@ and notebooks, as DataArrays on a :class:`~risk.grid.Grid`.
 Columns (``<name>`` = a hazard or ``multi_hazard``; ``k`` = zone 1-5, 1 = 低 Low ... 5 = 高 High):
 
 ``township_id``, ``name_zh`` (Chinese name as given), ``name_en`` (English/pinyin name when the
-township layer has one), ``area_km2``, ``people``; ``<name>_mean_risk``; ``<name>_z<k>_share`` (share
-of the township's area in zone k); ``<name>_z<k>_people``; ``<name>_zoning_method`` and
+township layer has one), ``area_km2``, ``people``; ``<name>_mean_risk``; ``<name>_unexposed_share`` and
+``<name>_unexposed_people`` (无暴露: cells where nothing is exposed, risk 0, their own class);
+``<name>_z<k>_share`` (share of the township's area in zone k; zone 1 counts the exposed cells only, so the
+unexposed share and the five zone shares add up to 1); ``<name>_z<k>_people``; ``<name>_zoning_method`` and
 ``<name>_zoning_breaks`` (from the zoning raster's tags); ``pts_<category>_total`` and
 ``pts_<category>_z<k>`` (surveyed points by the multi-hazard zone of their cell).
 """
@@ -159,13 +161,36 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
         for name in rnames:
             col = op_columns(t, name, ["mean"], len(rnames))
             out[f"{name}_mean_risk"] = t[col["mean"]].to_numpy(dtype="f8").round(6)
-        t = exact_extract([exposed_source(risks[n], grid, f"{n}_exposed") for n in rnames], gdf, ["mean"],
-                          include_cols=["_row"], output="pandas", strategy=strategy)
+        ops = ["mean"] + (["weighted_mean"] if population is not None else [])
+        kw = {"weights": raster_source(population, grid, "pop")} if population is not None else {}
+        t = exact_extract([exposed_source(risks[n], grid, f"{n}_exposed") for n in rnames], gdf, ops,
+                          include_cols=["_row"], output="pandas", strategy=strategy, **kw)
         t = t.set_index("_row").reindex(gdf["_row"])
         for name in rnames:
-            col = op_columns(t, f"{name}_exposed", ["mean"], len(rnames))
-            out[f"{name}_unexposed_share"] = (1.0 - t[col["mean"]].to_numpy(dtype="f8")).round(6)
-    return out
+            col = op_columns(t, f"{name}_exposed", ops, len(rnames))
+            out[f"{name}_unexposed_share"] = np.nan_to_num(1.0 - t[col["mean"]].to_numpy(dtype="f8")).round(6)
+            if population is not None:
+                wm = np.nan_to_num(t[col["weighted_mean"]].to_numpy(dtype="f8"), nan=1.0)
+                out[f"{name}_unexposed_people"] = ((1.0 - wm) * np.nan_to_num(pop_total)).round(1)
+            if name in names:  # nothing exposed is its own class: zone 1 keeps the exposed cells only
+                share = out[f"{name}_z1_share"] - out[f"{name}_unexposed_share"]
+                out[f"{name}_z1_share"] = share.clip(lower=0.0).round(6)
+                if population is not None:
+                    people = out[f"{name}_z1_people"] - out[f"{name}_unexposed_people"]
+                    out[f"{name}_z1_people"] = people.clip(lower=0.0).round(1)
+    return _unexposed_first(out, rnames)
+
+
+def _unexposed_first(out: pd.DataFrame, names) -> pd.DataFrame:
+    """Columns reordered so that each name's ``unexposed_*`` columns stand just before its zone 1 columns."""
+    cols = list(out.columns)
+    for name in names:
+        for what in ("share", "people"):
+            c, z1 = f"{name}_unexposed_{what}", f"{name}_z1_{what}"
+            if c in cols and z1 in cols:
+                cols.remove(c)
+                cols.insert(cols.index(z1), c)
+    return out[cols]
 
 
 def _flag_kernel(r):

@@ -189,6 +189,8 @@ def field_alias(field: str) -> str | None:
     '暴雨内涝 5级（高）风险区面积占比'
     >>> field_alias("pts_crane_z1")
     '大型起重设备 1级（低）风险区点数'
+    >>> field_alias("wind_unexposed_share")
+    '大风 无暴露区面积占比'
     """
     import re
 
@@ -204,6 +206,9 @@ def field_alias(field: str) -> str | None:
     if m := re.fullmatch(rf"({hz})_z([1-5])_(share|people)", field):
         what = "面积占比" if m[3] == "share" else "人口（人）"
         return f"{HAZARD_LABELS[m[1]][0]} {m[2]}级（{ZONE_LABELS[int(m[2])][0]}）风险区{what}"
+    if m := re.fullmatch(rf"({hz})_unexposed_(share|people)", field):
+        what = "面积占比" if m[2] == "share" else "人口（人）"
+        return f"{HAZARD_LABELS[m[1]][0]} 无暴露区{what}"
     if m := re.fullmatch(rf"({hz})_(mean_risk|zoning_method|zoning_breaks)", field):
         what = {"mean_risk": "平均风险值", "zoning_method": "分级方法", "zoning_breaks": "分级断点"}[m[2]]
         return f"{HAZARD_LABELS[m[1]][0]} {what}"

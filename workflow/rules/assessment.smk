@@ -81,6 +81,9 @@ rule hazard_exposure:
         population=input_path("population"),
         landcover=input_path("landcover"),
         points=res("vulnerability", "points.gpkg"),
+        # exposure.on_slopes: the terrain of the slope hazards' reach
+        **({"slope": res("indicators", "terrain", "slope.tif"), "dem": input_path("dem")}
+           if config["exposure"]["on_slopes"] else {}),
     output:
         exposure=expand(res("exposure", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
         vulnerability=expand(res("vulnerability", "by_hazard", "{hazard}.tif"), hazard=HAZARDS),
@@ -89,6 +92,8 @@ rule hazard_exposure:
         landcover_classes=config["landcover_classes"],
         people_landcover=config["vulnerability"]["people_landcover"],
         asset_value=config["exposure"]["asset_value"],
+        asset_sigma_m=config["exposure"]["asset_sigma_m"],
+        on_slopes=config["exposure"]["on_slopes"],
         category_hazards=config["risk"]["category_hazards"],
         dask=dask_params,
     log:
@@ -154,8 +159,9 @@ rule zoning:
             report(
                 res("figures", f"zoning_{zoned}.png"),
                 caption=f"../report/zoning/{zoned}.rst",  # one per map: a caption cannot see which file it is
-                category="Risk zoning 风险区划",
-                labels={"hazard": zoned},
+                category=ZONING_CATEGORY,
+                subcategory=zoning_subcategory(zoned),  # beside the hazard zoning of the same hazard
+                labels={"hazard": zoned, "zoning": "风险区划 risk"},
             )
             for zoned in ZONED
         ],
@@ -197,8 +203,9 @@ rule hazard_zoning:
             report(
                 res("figures", f"hazard_zoning_{h}.png"),
                 caption="../report/hazard_zoning_map.rst",
-                category="Hazard zoning 危险性区划",
-                labels={"hazard": h},
+                category=ZONING_CATEGORY,
+                subcategory=zoning_subcategory(h),
+                labels={"hazard": h, "zoning": "危险性区划 hazard"},
             )
             for h in HAZARDS
         ],
@@ -284,7 +291,7 @@ if config["inputs"].get("townships"):
         output:
             gpkg=res("zoning", "townships.gpkg"),
             csv=report(res("zoning", "townships.csv"), caption="../report/tables/townships.rst",
-                       category="Risk zoning 风险区划"),
+                       category=ZONING_CATEGORY, subcategory="乡镇统计 Township tables"),
         params:
             zoned=ZONED,
             name_field=config["risk"]["township_name_field"],
@@ -321,9 +328,11 @@ if config["inputs"].get("townships") and config["inputs"].get("disasters"):
         output:
             json=res("validation", "risk_validation.json"),
             csv=report(res("validation", "risk_validation.csv"), caption="../report/risk_validation.rst",
-                       category="Validation 检验"),
+                       category=ZONING_CATEGORY, subcategory="检验 Validation against recorded harm",
+                       labels={"what": "table 表"}),
             png=report(res("figures", "risk_validation.png"), caption="../report/risk_validation.rst",
-                       category="Validation 检验"),
+                       category=ZONING_CATEGORY, subcategory="检验 Validation against recorded harm",
+                       labels={"what": "figure 图"}),
         params:
             hazards=list(HAZARDS),
             name_field=config["risk"]["township_name_field"],
@@ -371,6 +380,7 @@ if config["uncertainty"]["enabled"]:
             zoned=ZONED,
             indicator_keys=stability_indicator_keys(),
             risk=config["risk"],
+            hazard_method=config["hazard_zoning"]["method"],  # the hazard levels of risk.method matrix
             uncertainty=config["uncertainty"],
             dask=dask_params,
         log:

@@ -155,3 +155,14 @@ def published_rasters():
 
 def published_vectors():
     return sorted({o for o in STAGE_OUTPUTS if o.endswith(".gpkg")} | {res("survey", "survey.gpkg")})
+
+
+ZONING_CATEGORY = "Risk zoning 风险区划"  # per hazard (subcategory): hazard zoning beside risk zoning; validation
+
+
+def zoning_subcategory(name):
+    """Report subcategory of a hazard's zoning maps: its hazard zoning and its risk zoning side by side."""
+    from risk import HAZARD_LABELS
+
+    zh, en = HAZARD_LABELS.get(name, (name, name))
+    return f"{zh} {en}"

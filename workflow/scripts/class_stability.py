@@ -30,7 +30,8 @@ def main(snakemake):
         layers = {k: io.read_raster_on_grid(v, grid, resampling="nearest") for k, v in paths.items()}
         zones = {n: io.read_raster_on_grid(z, grid, resampling="nearest", dtype="uint8")
                  for n, z in zip(p.zoned, inp.zones, strict=True)}
-        stab, info, rtags, descr = U.zone_stability(metrics, p.risk, layers, zones, tags, p.uncertainty)
+        stab, info, rtags, descr = U.zone_stability(metrics, p.risk, layers, zones, tags, p.uncertainty,
+                                                     p.hazard_method)
         write_rasters({n: stab[n] for n in p.zoned}, grid, paths=dict(zip(p.zoned, out.tifs, strict=True)),
                       tags=rtags, descriptions=descr, cog=True)
         for n, tif, info_path in zip(p.zoned, out.tifs, out.infos, strict=True):
