@@ -166,3 +166,16 @@ def test_reviewers_notebooks_show_their_figures(run):
         assert count_images(nb) >= least, (name, count_images(nb))
         html = (tmp / "results" / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
         assert cfg["area_name"] in html and "data:image/png;base64" in html
+
+
+def test_capacity_report_for_every_township(run):
+    from risk.capacity.report import SECTIONS, report_file
+
+    tmp, cfg, _ = run
+    folder = tmp / "results" / "capacity" / "report"
+    towns = pd.read_csv(tmp / "results" / "capacity" / "capacity_index.csv", encoding="utf-8-sig")
+    assert sorted(p.name for p in folder.glob("*.html")) == sorted([*map(report_file, towns["code"]), "index.html"])
+    for path in folder.glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert all(f'id="{anchor}"' in html and en in html for anchor, _, en in SECTIONS), path.name
+        assert cfg["area_name"] in html
