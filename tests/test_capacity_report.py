@@ -56,3 +56,17 @@ def test_every_report_has_every_section(tmp_path):
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{f}"' in index for f in ("T1.html", "T_2.html", "T3.html"))
     assert re.search(r"乙乡 \(T/2\): 风险高", index)  # the county's priority list
+
+
+def test_model_validation_table_has_a_row_per_hazard():
+    from risk.models.summary import validation_table
+
+    t = validation_table({
+        "geological": {"mode": "model", "model": {"name": "logistic"}, "auc_spatial_cv": 0.78, "auc_random_cv": 0.8,
+                       "auc_spatial_cv_folds": [0.7, 0.9], "n_presence": 40, "n_background": 1000,
+                       "feature_ranking": ["geological/slope"]},
+        "wind": {"mode": "index", "weighting": {"method": "ahp_entropy"}, "consistency_ratio": 0.02}})
+    assert list(t["hazard"]) == ["geological", "wind"]
+    geo, wind = t.iloc[0], t.iloc[1]
+    assert geo["model"] == "logistic" and geo["auc_spatial_min_fold"] == 0.7 and geo["top_feature"] == "geological/slope"
+    assert wind["model"] == "ahp_entropy" and wind["consistency_ratio"] == 0.02 and pd.isna(wind["auc_spatial_cv"])

@@ -140,7 +140,7 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships", "population"))
             table=input_path("capacity"),
             template="workflow/report/capacity_report.html.j2",
         output:
-            directory(res("capacity", "report")),
+            directory(res("capacity", "report")),  # a pure-HTML Snakemake report cannot embed a folder
         params:
             area_name=config["area_name"],
             config=config,

@@ -75,6 +75,27 @@ STAGE_OUTPUTS = []
 ZONED = list(HAZARDS) + ["multi_hazard"]
 
 
+def landing_page():
+    """The report's landing page (workflow/report/workflow.rst) with this run's configuration hash and data date.
+
+    Snakemake renders the page with the config only, so the two figures are filled in here, into a copy in the
+    temporary folder (nothing is written under the results folder when the workflow is parsed).
+    """
+    import hashlib
+    import tempfile
+
+    from risk.io import write_text
+    from risk.io.manifest import config_hash, data_date
+
+    digest = config_hash(config)
+    text = Path(workflow.source_path("../report/workflow.rst")).read_text(encoding="utf-8")
+    text = text.replace("@CONFIG_SHA256@", digest).replace("@DATA_DATE@", data_date(provenance_inputs()))
+    page = Path(tempfile.gettempdir()) / f"risk-report-{hashlib.sha256(text.encode()).hexdigest()[:20]}.rst"
+    if not page.exists():
+        write_text(text, page)  # atomic: several parses may race
+    return str(page)
+
+
 def all_outputs():
     """The default target: everything the configured inputs allow."""
     outs = [res("survey", "survey.gpkg"), res("survey", "ingest_report.csv")]
