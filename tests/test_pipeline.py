@@ -182,14 +182,12 @@ def test_capacity_report_for_every_township(run):
 
 
 def test_report_has_the_run_models_uncertainty_and_tables(run):
-    from risk.io.manifest import config_hash
-
-    tmp, cfg, cfg_path = run
+    tmp, _, cfg_path = run
     out = tmp / "report.html"
     snakemake("--configfile", str(cfg_path), "--report", str(out))
     html = out.read_text(encoding="utf-8")
     digest = json.loads((tmp / "results" / "manifest.json").read_text(encoding="utf-8"))["config_sha256"]
-    assert digest == config_hash(cfg) and digest in html  # the landing page says which run this is
+    assert digest in html  # the landing page says which run this is (the manifest's hash)
     for name in ("validation.csv", "model_geological.png", "stability.png", "zoning_comprehensive.png",
                  "ingest_report.csv", "townships.csv", "risk_register.csv", "capacity_index.csv"):
         assert name in html, name
