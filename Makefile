@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml Makefile
 	$(BIN)/python -m compileall -q -j 0 risk
 	@touch $@
 
-RESULTS = $(shell $(BIN)/python -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('results_dir', 'results'))" $(CONFIG) 2>/dev/null || echo results)
+RESULTS = $(shell $(BIN)/python -m risk.config --results-dir $(CONFIG) 2>/dev/null || echo results)
 
 run: setup
 	@$(BIN)/python -m risk.config $(CONFIG)

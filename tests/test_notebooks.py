@@ -45,3 +45,4 @@ def test_notebook_sources_are_clean_and_take_parameters(path):
     text = json.dumps([c.source for c in nb.cells], ensure_ascii=False)
     assert "凌源" not in text  # the title comes from the run's area
     assert "matplotlib.use" not in text and "%matplotlib inline" in text
+

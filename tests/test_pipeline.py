@@ -192,3 +192,13 @@ def test_report_has_the_run_models_uncertainty_and_tables(run):
                  "ingest_report.csv", "townships.csv", "risk_register.csv", "capacity_index.csv"):
         assert name in html, name
     assert "ROC curve of each spatial" in html and "Comprehensive risk zones of" in html
+
+
+def test_every_published_raster_is_a_cog_with_overviews(run):
+    from rio_cogeo.cogeo import cog_validate
+
+    tmp, _, _ = run
+    tifs = sorted((tmp / "results").rglob("*.tif"))
+    assert len(tifs) > 50
+    bad = {str(t.relative_to(tmp)): cog_validate(str(t), quiet=True)[1] for t in tifs}
+    assert not {k: v for k, v in bad.items() if v}  # (the 165 x 125 test grid needs no overviews: one tile)

@@ -24,7 +24,7 @@ def main(snakemake):
             landcover_classes=p.landcover_classes, people_landcover=p.people_landcover,
             asset_value=p.asset_value, category_hazards=p.category_hazards)
         write_rasters(layers, grid, paths=paths, mask=io.read_raster_on_grid(inp.mask, grid, "nearest",
-                      dtype="uint8"), tags=tags, descriptions=descriptions)
+                      dtype="uint8"), tags=tags, descriptions=descriptions, cog=True)
 
 
 if __name__ == "__main__":
