@@ -138,7 +138,7 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships", "population"))
             weights=res("capacity", "weights.csv"),
             priority=res("capacity", "priority_townships.csv"),
             table=input_path("capacity"),
-            template="workflow/report/capacity_report.html.j2",
+            template=str(REPO / "workflow" / "report" / "capacity_report.html.j2"),
         output:
             directory(res("capacity", "report")),  # a pure-HTML Snakemake report cannot embed a folder
         params:

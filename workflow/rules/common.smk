@@ -5,6 +5,7 @@ from risk import HAZARDS
 from risk.runtime import rule_dask_settings
 
 RESULTS = Path(config["results_dir"])
+REPO = Path(workflow.basedir)  # the repository (where the Snakefile is), for its own files when run elsewhere
 LOGS = RESULTS / "logs"
 BENCH = RESULTS / "benchmarks"
 
@@ -176,3 +177,27 @@ def published_rasters():
 
 def published_vectors():
     return sorted({o for o in STAGE_OUTPUTS if o.endswith(".gpkg")} | {res("survey", "survey.gpkg")})
+
+
+# -- report stage (report.smk): the reviewers' notebooks and what each reads ------------------------------
+NOTEBOOK_STAGES = {
+    "01_survey": ("survey",),
+    "02_indicators": ("indicators", "hazard/index"),
+    "03_models": ("models", "hazard"),
+    "04_risk_zoning": ("risk", "zoning", "points", "validation", "uncertainty", "figures"),
+    "05_capacity_access": ("capacity", "shelters", "access", "targets"),
+}
+
+
+def notebook_inputs(wildcards):
+    """The outputs a notebook reads: those of its stages (never another notebook, report or project)."""
+    stages = NOTEBOOK_STAGES[wildcards.notebook]
+    outs = [o for o in all_outputs() if not o.endswith((".html", ".ipynb", ".qgz", ".qml", ".aux.xml"))]
+    own = [o for o in outs if Path(o).relative_to(RESULTS).as_posix().startswith(stages)]
+    return sorted(set(own) | ({res("zoning", "townships.gpkg")} & set(outs)))
+
+
+def notebooks_of_run():
+    """Every notebook whose stage this run makes (the survey one always)."""
+    made = {Path(o).relative_to(RESULTS).parts[0] for o in all_outputs()}
+    return [n for n, stages in NOTEBOOK_STAGES.items() if any(s.split("/")[0] in made for s in stages)]

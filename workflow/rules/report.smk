@@ -53,34 +53,11 @@ if has_inputs():
 
 # The reviewers' notebooks (notebooks/*.ipynb), executed on this run's results and written as HTML with their
 # figures: results/notebooks/<name>.html, and executed: <name>.ipynb. Each reads only its stage's outputs, so it runs as soon as they exist.
-NOTEBOOK_STAGES = {
-    "01_survey": ("survey",),
-    "02_indicators": ("indicators", "hazard/index"),
-    "03_models": ("models", "hazard"),
-    "04_risk_zoning": ("risk", "zoning", "points", "validation", "uncertainty", "figures"),
-    "05_capacity_access": ("capacity", "shelters", "access", "targets"),
-}
-
-
-def notebook_inputs(wildcards):
-    """The outputs a notebook reads: those of its stages (never another notebook, report or project)."""
-    stages = NOTEBOOK_STAGES[wildcards.notebook]
-    outs = [o for o in all_outputs() if not o.endswith((".html", ".ipynb", ".qgz", ".qml", ".aux.xml"))]
-    own = [o for o in outs if Path(o).relative_to(RESULTS).as_posix().startswith(stages)]
-    return sorted(set(own) | ({res("zoning", "townships.gpkg")} & set(outs)))
-
-
-def notebooks_of_run():
-    """Every notebook whose stage this run makes (the survey one always)."""
-    made = {Path(o).relative_to(RESULTS).parts[0] for o in all_outputs()}
-    return [n for n, stages in NOTEBOOK_STAGES.items() if any(s.split("/")[0] in made for s in stages)]
-
-
 rule notebook:
     message:
         "Reviewers' notebook {wildcards.notebook}: executed on this run's results, written as HTML"
     input:
-        notebook="notebooks/{notebook}.ipynb",
+        notebook=str(REPO / "notebooks" / "{notebook}.ipynb"),
         results=notebook_inputs,
     output:
         html=res("notebooks", "{notebook}.html"),
