@@ -14,7 +14,7 @@ CONFIG ?= configs/config.yaml
 UV_VERSION := 0.13.9
 export GDAL_CACHEMAX ?= 256
 
-.PHONY: setup run test test-fast lint dry-run report bench clean
+.PHONY: setup run test test-fast lint dry-run report bench clean jupyter notebooks
 
 setup: $(VENV)/.installed
 
@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml Makefile
 	$(BIN)/python -m compileall -q -j 0 risk
 	@touch $@
 
-RESULTS = $(shell $(BIN)/python -c "import sys,yaml; print(yaml.safe_load(open(sys.argv[1], encoding='utf-8')).get('results_dir', 'results'))" $(CONFIG) 2>/dev/null || echo results)
+RESULTS = $(shell $(BIN)/python -m risk.config --results-dir $(CONFIG) 2>/dev/null || echo results)
 
 run: setup
 	@$(BIN)/python -m risk.config $(CONFIG)
@@ -38,6 +38,17 @@ run: setup
 
 report: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report $(RESULTS)/report.html
+
+# The reviewers' notebooks: the run writes them executed as HTML under $(RESULTS)/notebooks/; to open and rerun
+# them interactively, `make jupyter` adds JupyterLab to .venv (optional, not in requirements.lock) and
+# `make notebooks` opens notebooks/ on $(RESULTS).
+JUPYTERLAB_VERSION := 4.6.6
+
+jupyter: setup
+	$(BIN)/uv pip install --quiet --python $(BIN)/python "jupyterlab==$(JUPYTERLAB_VERSION)"
+
+notebooks: jupyter
+	RISK_RESULTS=$(abspath $(RESULTS)) $(BIN)/jupyter lab notebooks/
 
 dry-run: setup
 	@$(BIN)/python -m risk.config $(CONFIG)

@@ -25,9 +25,6 @@ clear_stale_lock(os.getcwd())
 
 
 # The report's landing page: what the run was (area, grid, hazards, where the provenance is).
-report: "workflow/report/workflow.rst"
-
-
 # One software environment for every rule (used with --use-conda; `make setup` builds the same as .venv).
 conda: "workflow/envs/risk.yaml"
 
@@ -43,6 +40,9 @@ include: "workflow/rules/assessment.smk"
 include: "workflow/rules/capacity.smk"
 include: "workflow/rules/publish.smk"
 include: "workflow/rules/report.smk"
+
+
+report: landing_page()  # workflow/report/workflow.rst with the run's configuration hash and data date
 
 
 rule all:

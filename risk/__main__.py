@@ -49,9 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     done = subprocess.run(cmd, cwd=ROOT, check=False).returncode
     if done != 0 or args.dry_run or args.no_report:
         return done
-    from risk.config import load_yaml
+    from risk.config import load_yaml, results_dir_of
 
-    results = load_yaml(args.config).get("results_dir", "results")
+    results = results_dir_of(load_yaml(args.config))
     report = Path(results) if Path(results).is_absolute() else ROOT / results
     return subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
                            str(Path(args.config).resolve()), "--report", str(report / "report.html")],

@@ -137,6 +137,23 @@ def moved_key_errors(config: Mapping) -> list[str]:
     return errors
 
 
+def default_results_dir(area_name: str | None) -> str:
+    """Results folder of a config that names none: ``results/<area>``, so each area keeps its own results.
+
+    >>> default_results_dir("凌源市 test clip")
+    'results/凌源市_test_clip'
+    """
+    import re
+
+    slug = re.sub(r"[^\w-]+", "_", str(area_name or "")).strip("_")
+    return f"results/{slug or 'study_area'}"
+
+
+def results_dir_of(config: dict) -> str:
+    """The results folder a config writes to (its ``results_dir``, else :func:`default_results_dir`)."""
+    return config.get("results_dir") or default_results_dir(config.get("area_name"))
+
+
 def validate_config(config: dict, schema_path) -> dict:
     """Validate ``config`` in place (filling defaults) and return it.
 
@@ -156,6 +173,7 @@ def validate_config(config: dict, schema_path) -> dict:
     if errors:
         lines = [_describe(e) for e in _best(errors)]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(lines)))
+    config["results_dir"] = results_dir_of(config)
     return config
 
 
@@ -179,7 +197,8 @@ def load_config(path, schema_path) -> dict:
 
 
 def main(argv=None) -> int:
-    """``python -m risk.config CONFIG``: check a config file and its schema before Snakemake reads it.
+    """``python -m risk.config CONFIG``: check a config file and its schema before Snakemake reads it
+    (``python -m risk.config --results-dir CONFIG`` prints where its results go).
 
     Snakemake evaluates a config's templating and stops on YAML errors without a line number; the Makefile
     runs this first so that those stop with one clear line.
@@ -187,6 +206,9 @@ def main(argv=None) -> int:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--results-dir"]:  # the Makefile asks where a config's results go
+        print(results_dir_of(load_yaml(args[1])))
+        return 0
     schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
     try:
         for path in args:

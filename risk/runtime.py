@@ -187,6 +187,45 @@ def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_wor
         yield client
 
 
+class TaskProgress:
+    """Log a long Dask computation's progress: a line every ``step`` % of its tasks (its tiles' work).
+
+    Used as a context manager around computations on the threaded or synchronous scheduler (Dask's local
+    callbacks; a ``dask.distributed`` cluster has its own dashboard). Quiet for computations that finish
+    within ``after`` seconds, so only the long steps (terrain, indicators, class stability ...) report.
+    """
+
+    def __init__(self, label: str, step: int = 10, after: float = 5.0, logger: logging.Logger | None = None):
+        from dask.callbacks import Callback
+
+        self.label, self.step, self.after = label, step, after
+        self.logger = logger or logging.getLogger("risk.progress")
+        outer = self
+
+        class _Callback(Callback):
+            def _start_state(self, dsk, state):
+                self.t0, self.next = time.monotonic(), outer.step
+
+            def _posttask(self, key, result, dsk, state, worker_id):
+                done = len(state["finished"])
+                total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
+                pct = 100 * done // max(total, 1)
+                if pct >= self.next:
+                    elapsed = time.monotonic() - self.t0
+                    if elapsed >= outer.after:
+                        outer.logger.info("%s: %d %% of %d tasks done (%.0f s)", outer.label, pct, total, elapsed)
+                    self.next = (pct // outer.step + 1) * outer.step
+
+        self._callback = _Callback()
+
+    def __enter__(self):
+        self._callback.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._callback.__exit__(*exc)
+
+
 @contextlib.contextmanager
 def rule_session(log_path: str | None = None, dask_settings: dict | None = None):
     """What every rule's script opens first: logging to the rule's log, then its Dask session.
@@ -199,7 +238,8 @@ def rule_session(log_path: str | None = None, dask_settings: dict | None = None)
         Keyword arguments of :func:`dask_session` (the rule's ``params.dask``).
     """
     configure_logging(log_path)
-    with dask_session(**(dask_settings or {})) as client:
+    label = os.path.splitext(os.path.basename(log_path))[0] if log_path else "dask"
+    with dask_session(**(dask_settings or {})) as client, TaskProgress(label):
         yield client
 
 

@@ -120,3 +120,19 @@ def test_the_shipped_configs_pass_the_file_check():
     from risk.config import main
 
     assert main([str(ROOT / "configs" / "config.yaml"), str(ROOT / "configs" / "test.yaml")]) == 0
+
+
+def test_each_area_gets_its_own_results_folder_by_default(tmp_path):
+    from risk.config import main
+    from risk.demo.generate import make_config
+
+    sources = {"sources": [{"path": "x.csv", "category": "crane"}]}
+    cfg = {"aoi": "a.geojson", "area_name": "喀左县 Kazuo", "survey": sources}
+    assert validate_config(cfg, SCHEMA)["results_dir"] == "results/喀左县_Kazuo"
+    assert validate_config({"aoi": "a", "survey": sources}, SCHEMA)["results_dir"] == "results/study_area"
+    assert load_config(ROOT / "configs" / "config.yaml", SCHEMA)["results_dir"] == "results"  # the demo's own
+    # a config that `risk demo --out data/kazuo` writes does not reuse the demo's results/
+    assert make_config(tmp_path / "kazuo", "a.geojson", "Kazuo", 1, "EPSG:4549", 30, 1024)["results_dir"] == \
+        "results/Kazuo"
+    (tmp_path / "c.yaml").write_text("aoi: a.geojson\narea_name: 建平县\nsurvey: {sources: []}\n", encoding="utf-8")
+    assert main(["--results-dir", str(tmp_path / "c.yaml")]) == 0

@@ -7,18 +7,18 @@ so a machine without Chinese fonts still gets readable figures instead of empty 
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS  # noqa: E402
-from risk.io.figures import legend_outside, map_furniture  # noqa: E402
+from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS
+from risk.io.figures import (  # picks the backend: Agg in rules, inline in Jupyter
+    legend_outside,
+    map_furniture,
+)
 
 
 def has_cjk() -> bool:

@@ -19,6 +19,7 @@ import shapely
 import yaml
 from rasterio.features import rasterize
 
+from risk.config import default_results_dir
 from risk.demo import climate, disasters, events, facilities, landcover, landscape, survey_files
 from risk.demo import names as nm
 from risk.demo.common import Progress, distance_to, rng_for, scale_count, slope_aspect
@@ -262,7 +263,7 @@ def make_config(out: Path, aoi_path: str, area_name: str, seed: int, crs: str, r
     inputs = {k: ({kk: p(vv) for kk, vv in v.items()} if isinstance(v, dict) else p(v)) for k, v in INPUTS.items()}
     sources = [{**s, "path": p(s["path"])} for s in SURVEY_SOURCES]
     return {
-        "results_dir": "results",
+        "results_dir": default_results_dir(area_name),  # its own folder: the demo's results/ stays the demo's
         "aoi": str(aoi_path),
         "area_name": area_name,
         "demo": {"enabled": False, "out": out.as_posix(), "seed": int(seed)},

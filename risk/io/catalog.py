@@ -85,6 +85,13 @@ def describe(relpath: str, layer: str = "") -> Entry | None:
     if p.suffix != ".tif":
         return None
     zh, en = _label(stem.removesuffix("_stability"))
+    if top == "zoning" and len(parts) == 3 and parts[1] == "hazard":
+        return Entry(relpath, bi(f"{zh} 危险性分区", f"{en} hazard zones"), "zoning", "", "zoning")
+    if top in ("exposure", "vulnerability") and len(parts) == 3 and parts[1] == "by_hazard":
+        what = ("承灾体暴露（人当量/格）", "exposure (person-equivalents per cell)") if top == "exposure" else \
+            ("脆弱性（损失率）", "vulnerability (damage ratio)")
+        return Entry(relpath, bi(f"{zh} {what[0]}", f"{en} {what[1]}"), top, "", "continuous" if top == "exposure"
+                     else "index")
     if top == "zoning":
         return Entry(relpath, bi(f"{zh} 风险分区", f"{en} risk zones"), "zoning", "", "zoning")
     if top == "risk":

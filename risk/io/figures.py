@@ -8,11 +8,16 @@ machine without system fonts.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Rules draw off-screen (Agg). A Jupyter kernel (its inline backend) or an MPLBACKEND set by the user keeps its
+# own backend, so the notebooks show their maps.
+if "ipykernel" not in sys.modules and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -124,6 +129,89 @@ def index_map(values: np.ndarray, grid, title: str, label: str = "", boundaries=
     _decorate(ax, title, boundaries)
     fig.colorbar(im, ax=ax, shrink=0.7, label=label)
     map_furniture(ax)
+    fig.tight_layout()
+    return fig
+
+
+def small_multiples(arrays: dict, grid, boundaries=None, ncols: int = 4, cmap: str = "viridis",
+                    suptitle: str = "", robust: bool = True):
+    """A grid of small maps of continuous rasters (title -> 2-D array spanning ``grid``), one colour bar each.
+
+    ``robust`` stretches each map over its 2–98 % range, so one outlier does not flatten the picture.
+    """
+    use_cjk_font()
+    n = max(1, len(arrays))
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 3.0 * nrows), dpi=90, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    for ax, (title, arr) in zip(axes.flat, arrays.items(), strict=False):
+        v = np.asarray(arr, dtype="f4")
+        finite = v[np.isfinite(v)]
+        lo, hi = (np.percentile(finite, [2, 98]) if robust and finite.size else (None, None))
+        if lo is not None and not hi > lo:  # a nearly constant layer: its own full range
+            lo, hi = None, None
+        im = ax.imshow(v, extent=_extent(grid), cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+        if boundaries is not None and len(boundaries):
+            boundaries.boundary.plot(ax=ax, color="#444444", linewidth=0.3)
+        ax.set_title(title, fontsize=8)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
+        fig.colorbar(im, ax=ax, shrink=0.75).ax.tick_params(labelsize=6)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def model_figure(metrics: dict, samples=None, title: str = ""):
+    """Validation of a hazard model: ROC curve of each spatial-CV fold and the held-out feature importance.
+
+    ``metrics`` is a model's ``metrics.json``; ``samples`` its ``cv_samples.csv`` (columns ``label``, ``fold``,
+    ``oof``: each sample's out-of-fold prediction). Without samples (an index hazard) only the importance or
+    weights are drawn.
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    use_cjk_font()
+    has_roc = samples is not None and len(samples) and samples["label"].nunique() == 2
+    fig, axes = plt.subplots(1, 2 if has_roc else 1, figsize=(10 if has_roc else 5.5, 4.2), dpi=100,
+                             squeeze=False)
+    axes = list(axes[0])
+    if has_roc:
+        ax = axes.pop(0)
+        for fold, part in samples.groupby("fold"):
+            if part["label"].nunique() < 2:
+                continue
+            fpr, tpr, _ = roc_curve(part["label"], part["oof"])
+            ax.plot(fpr, tpr, lw=1.2, label=f"fold {fold} (AUC {roc_auc_score(part['label'], part['oof']):.2f})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("假阳性率 false-positive rate", fontsize=8)
+        ax.set_ylabel("真阳性率 true-positive rate", fontsize=8)
+        ax.set_title(f"空间交叉验证 ROC per spatial fold (mean AUC {metrics.get('auc_spatial_cv', float('nan')):.2f})",
+                     fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.tick_params(labelsize=7)
+    ax = axes[0]
+    imp = metrics.get("feature_importance") or {}
+    if imp:
+        names = list(imp)[::-1]
+        ax.barh(names, [imp[k]["mean"] for k in names], xerr=[imp[k].get("std", 0) for k in names], color="#4575b4")
+        ax.set_xlabel("AUC 下降 drop in held-out AUC when permuted", fontsize=8)
+        ax.set_title("特征重要性 feature importance", fontsize=9)
+    else:
+        weights = metrics.get("weights") or {}
+        names = list(weights)[::-1]
+        ax.barh(names, [float(weights[k]) for k in names], color="#4575b4")
+        ax.set_xlabel("权重 weight", fontsize=8)
+        ax.set_title("指标权重 indicator weights", fontsize=9)
+    ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -61,3 +61,19 @@ def build_manifest(config: dict, inputs, outputs, root: str | Path = ".") -> dic
         "packages": package_versions(),
         "python": platform.python_version(),
     }
+
+
+def data_date(paths=()) -> str:
+    """The date a run stands for, as ``YYYY-MM-DD`` (UTC), the same on every rerun of the same inputs.
+
+    ``SOURCE_DATE_EPOCH`` when set (the reproducible-builds convention); else the modification date of the
+    newest of ``paths`` that exist (the date of the data the run read); else 1970-01-01.
+    """
+    import datetime
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        times = [Path(p).stat().st_mtime for p in paths if Path(p).exists()]
+        epoch = max(times, default=0)
+    return datetime.datetime.fromtimestamp(int(float(epoch)), tz=datetime.UTC).date().isoformat()

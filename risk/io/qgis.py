@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def find_qgis_python() -> str | None:
 
 
 def _qgis_env() -> dict:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_HASH_SEED="0")  # the seed: XML attributes in one order
     env.pop("PYTHONHOME", None)
     return env
 
@@ -105,6 +106,7 @@ def build_project(spec: dict, out, python: str | None = None) -> dict:
             if run.returncode != 0:
                 raise RuntimeError(f"{out}: building the QGIS project failed ({python}):\n"
                                    f"{run.stdout[-2000:]}\n{run.stderr[-4000:]}")
+            repack_qgz(tmp, out.stem)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
@@ -198,9 +200,48 @@ def write_project_xml(spec: dict, out) -> dict:
   </properties>
 </qgis>
 """
-    with atomic_path(out, ".tmp.qgz") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(out.stem + ".qgs", qgs)
+    with atomic_path(out, ".tmp.qgz") as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr(out.stem + ".qgs", qgs)
+        repack_qgz(tmp, out.stem)
     return {"layers": len(spec["layers"]), "invalid": [], "layouts": []}
+
+
+_UUID = re.compile(r"[0-9a-f]{8}([-_])[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}")
+
+
+def stable_qgs(xml: str) -> str:
+    """A QGIS project's XML without what changes from one save to the next: the save and creation time, the user, the
+    random UUIDs QGIS gives layers and layout items (numbered in order of appearance instead)."""
+    xml = re.sub(r'saveDateTime="[^"]*"', 'saveDateTime=""', xml)
+    xml = re.sub(r"<creation>[^<]*</creation>", "<creation></creation>", xml)  # the layouts carry the data date
+    xml = re.sub(r'(saveUser|saveUserFull)="[^"]*"', r'\1="risk"', xml)
+    # QGIS writes the snapping settings of each layer in hash order: one line each, sorted here
+    xml = re.sub(r"(?:[ \t]*<layer-setting [^>]*/>\n)+", lambda m: "".join(sorted(m.group(0).splitlines(True))), xml)
+    ids: dict[str, str] = {}
+
+    def number(m):
+        sep = m.group(1)
+        return ids.setdefault(m.group(0), sep.join(["00000000", "0000", "0000", "0000", f"{len(ids) + 1:012x}"]))
+
+    return _UUID.sub(number, xml)
+
+
+def repack_qgz(path, stem: str) -> None:
+    """Rewrite a ``.qgz`` in place so the same project gives the same bytes: entries in name order, each
+    dated 1980-01-01 (zip's epoch; a zip records every entry's write time), the project named ``<stem>.qgs``
+    (QGIS names it after the file it wrote, here a temporary one)."""
+    import zipfile
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as z:
+        entries = {(stem + n[-4:] if n.endswith((".qgs", ".qgd")) else n): z.read(n) for n in z.namelist()}
+    for name in [n for n in entries if n.endswith(".qgs")]:
+        entries[name] = stable_qgs(entries[name].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(entries):
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), entries[name],
+                       compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _gpkg_style(path: Path, layer: str) -> str:

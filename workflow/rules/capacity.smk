@@ -131,6 +131,32 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships", "population"))
         ]
     )
 
+    rule capacity_report:
+        message:
+            "Township capacity assessment reports (GB/T 43981-2024 structure): one per township and the county"
+        input:
+            capacity=res("capacity", "capacity_index.csv"),
+            weights=res("capacity", "weights.csv"),
+            priority=res("capacity", "priority_townships.csv"),
+            table=input_path("capacity"),
+            template=str(REPO / "workflow" / "report" / "capacity_report.html.j2"),
+        output:
+            directory(res("capacity", "report")),  # a pure-HTML Snakemake report cannot embed a folder
+        params:
+            area_name=config["area_name"],
+            config=config,
+        log:
+            str(LOGS / "capacity_report.log"),
+        threads: 1  # single-threaded
+        resources:
+            mem_mb=500,
+        conda:
+            "../envs/risk.yaml"
+        script:
+            "../scripts/capacity_report.py"
+
+    STAGE_OUTPUTS.append(res("capacity", "report"))
+
 
 if all(config["inputs"].get(k) for k in ("settlements", "shelters", "shelter_candidates", "townships")):
 

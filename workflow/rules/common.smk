@@ -5,6 +5,7 @@ from risk import HAZARDS
 from risk.runtime import rule_dask_settings
 
 RESULTS = Path(config["results_dir"])
+REPO = Path(workflow.basedir)  # the repository (where the Snakefile is), for its own files when run elsewhere
 LOGS = RESULTS / "logs"
 BENCH = RESULTS / "benchmarks"
 
@@ -73,6 +74,27 @@ STAGE_OUTPUTS = []
 """Each stage's rule file appends the outputs it contributes to the default target."""
 
 ZONED = list(HAZARDS) + ["multi_hazard"]
+
+
+def landing_page():
+    """The report's landing page (workflow/report/workflow.rst) with this run's configuration hash and data date.
+
+    Snakemake renders the page with the config only, so the two figures are filled in here, into a copy in the
+    temporary folder (nothing is written under the results folder when the workflow is parsed).
+    """
+    import hashlib
+    import tempfile
+
+    from risk.io import write_text
+    from risk.io.manifest import config_hash, data_date
+
+    digest = config_hash(config)
+    text = Path(workflow.source_path("../report/workflow.rst")).read_text(encoding="utf-8")
+    text = text.replace("@CONFIG_SHA256@", digest).replace("@DATA_DATE@", data_date(provenance_inputs()))
+    page = Path(tempfile.gettempdir()) / f"risk-report-{hashlib.sha256(text.encode()).hexdigest()[:20]}.rst"
+    if not page.exists():
+        write_text(text, page)  # atomic: several parses may race
+    return str(page)
 
 
 def all_outputs():
@@ -166,3 +188,27 @@ def zoning_subcategory(name):
 
     zh, en = HAZARD_LABELS.get(name, (name, name))
     return f"{zh} {en}"
+
+
+# -- report stage (report.smk): the reviewers' notebooks and what each reads ------------------------------
+NOTEBOOK_STAGES = {
+    "01_survey": ("survey",),
+    "02_indicators": ("indicators", "hazard/index"),
+    "03_models": ("models", "hazard"),
+    "04_risk_zoning": ("risk", "zoning", "points", "validation", "uncertainty", "figures"),
+    "05_capacity_access": ("capacity", "shelters", "access", "targets"),
+}
+
+
+def notebook_inputs(wildcards):
+    """The outputs a notebook reads: those of its stages (never another notebook, report or project)."""
+    stages = NOTEBOOK_STAGES[wildcards.notebook]
+    outs = [o for o in all_outputs() if not o.endswith((".html", ".ipynb", ".qgz", ".qml", ".aux.xml"))]
+    own = [o for o in outs if Path(o).relative_to(RESULTS).as_posix().startswith(stages)]
+    return sorted(set(own) | ({res("zoning", "townships.gpkg")} & set(outs)))
+
+
+def notebooks_of_run():
+    """Every notebook whose stage this run makes (the survey one always)."""
+    made = {Path(o).relative_to(RESULTS).parts[0] for o in all_outputs()}
+    return [n for n, stages in NOTEBOOK_STAGES.items() if any(s.split("/")[0] in made for s in stages)]

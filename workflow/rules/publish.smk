@@ -44,6 +44,7 @@ if has_inputs():
         params:
             area_name=config["area_name"],
             config=config,
+            inputs=provenance_inputs(),
         log:
             str(LOGS / "qgis_project.log"),
         threads: 1  # single-threaded (QGIS in its own process)

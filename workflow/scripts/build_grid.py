@@ -18,7 +18,8 @@ def main(snakemake):
                     grid.res, grid.crs)
         io.write_text(grid.to_json() + "\n", snakemake.output.grid)
         mask = io.aoi_mask(aoi, grid)
-        io.write_raster(mask.astype("uint8"), snakemake.output.mask, grid, nodata=None, dtype="uint8",
+        io.write_raster(mask.astype("uint8"), snakemake.output.mask, grid, nodata=None, dtype="uint8", cog=True,
+                        overview_resampling="nearest",
                         tags={"description": "1 inside the area of interest, 0 outside"})
 
 

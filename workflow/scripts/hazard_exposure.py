@@ -26,7 +26,7 @@ def main(snakemake):
             asset_value=p.asset_value, category_hazards=p.category_hazards, asset_sigma_m=p.asset_sigma_m,
             on_slopes=p.on_slopes, **terrain)
         write_rasters(layers, grid, paths=paths, mask=io.read_raster_on_grid(inp.mask, grid, "nearest",
-                      dtype="uint8"), tags=tags, descriptions=descriptions)
+                      dtype="uint8"), tags=tags, descriptions=descriptions, cog=True)
 
 
 if __name__ == "__main__":

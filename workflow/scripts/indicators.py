@@ -32,7 +32,7 @@ def main(snakemake):
             max_distance_m=p.max_distance_m, vs30=p.vs30)
         aoi = io.read_raster_on_grid(inp.mask, grid, "nearest", dtype="uint8")
         paths = indicators.indicator_paths(layers, Path(snakemake.output[0]).parent.parent, snakemake.output)
-        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions, cog=True,
                       **sample_settings(p.normalize))
     logger.info("wrote %d indicator rasters", len(layers))
 

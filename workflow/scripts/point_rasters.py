@@ -26,7 +26,7 @@ def main(snakemake):
         layers, tags, descriptions = point_rasters.survey_rasters(pts, grid, sigma_m=p.sigma_m,
                                                                max_distance_m=p.max_distance_m)
         paths = {k: str(out_dir / f"{k}.tif") for k in layers}
-        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions, cog=True,
                       **sample_settings(p.normalize))
 
 

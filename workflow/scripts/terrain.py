@@ -30,7 +30,7 @@ def main(snakemake):
         layers, tags, descriptions = terrain.build(
             dem, source=Path(inp.dem).name, relief_radius_m=p.relief_radius_m, flow_tile=p.flow_tile,
             twi_min_tan=p.twi_min_tan)
-        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions,
+        write_rasters(layers, grid, paths=paths, mask=aoi, tags=tags, descriptions=descriptions, cog=True,
                       **sample_settings(p.normalize))
     logger.info("wrote %d terrain layers", len(layers))
 
