@@ -186,16 +186,15 @@ def match_rounds(prev, cur, tolerance_m: float = 50.0, max_move_m: float = 1000.
     rows = []
     free_prev = np.ones(len(prev), dtype=bool)
     free_cur = np.ones(len(cur), dtype=bool)
-    for ids, frame, free, which in ((prev_ids, prev, free_prev, "previous round"), (cur_ids, cur, free_cur,
-                                                                                      "this round")):
+    for ids, frame, free, which in ((prev_ids, prev, free_prev, "the previous round"), (cur_ids, cur, free_cur,
+                                                                                   "this round")):
         dup = ids.duplicated(keep=False) & (ids != "")
         for i in np.flatnonzero(dup.to_numpy()):
             free[i] = False
             r = frame.iloc[i]
             rows.append(_row("ambiguous", str(r["category"]), cur=r if which == "this round" else None,
                              prev=r if which != "this round" else None,
-                             note=f"id {ids.iloc[i]} used for {int((ids == ids.iloc[i]).sum())} points in the "
-                                  f"{which}"))
+                             note=f"id {ids.iloc[i]} used for {int((ids == ids.iloc[i]).sum())} points in {which}"))
     # 1. by id
     where_prev = {v: i for i, v in enumerate(prev_ids) if v and free_prev[i]}
     for j, v in enumerate(cur_ids):
