@@ -31,6 +31,7 @@ if FOLLOWUP["previous"]:
         input:
             current=res("survey", "survey.gpkg"),
             previous=previous_survey_path(FOLLOWUP["previous"]),
+            townships=[input_path("townships")] if has_inputs() else [],
         output:
             gpkg=res("changes", "survey_changes.gpkg"),
             csv=res("changes", "survey_changes.csv"),

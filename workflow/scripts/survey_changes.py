@@ -27,8 +27,9 @@ def main(snakemake):
     io.write_layers({"survey_changes": changes}, out.gpkg)
     io.write_table(pd.DataFrame(changes.drop(columns="geometry")), out.csv)
     io.write_table(change_counts(changes), out.counts)
+    towns = io.read_vector(inp.townships[0], crs=changes.crs) if inp.townships else None
     title = f"{p.area_name} 风险点变化 Survey changes {p.previous_date} → {p.date}"
-    save_figure(changes_map(changes, title=title), out.png)
+    save_figure(changes_map(changes, towns, title), out.png)
 
 
 if __name__ == "__main__":
