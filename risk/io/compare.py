@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from risk import HAZARDS
+from risk import HAZARD_LABELS, HAZARDS
 
 ZONINGS = [*HAZARDS, "multi_hazard", "comprehensive"]
 
@@ -79,8 +79,9 @@ def compare_folders(a, b, out=None) -> Path:
         write_raster(delta, out / f"{z}_change.tif", grid, cog=True,
                      tags={"A": str(a), "B": str(b), "meaning": "zone level in B minus zone level in A"},
                      band_description=f"{z} zone level change B - A")
+        zh, en = {**HAZARD_LABELS, "comprehensive": ("综合（考虑减灾能力）", "Comprehensive")}.get(z, (z, z))
         save_figure(zone_change_map(delta.values, (grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]),
-                                    f"{z} 分区等级变化 zone level change: {b.name} vs {a.name}", towns),
+                                    f"{zh} 风险分区变化 {en} zone change: {b.name} vs {a.name}", towns),
                     out / f"{z}_change.png")
     trans = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["township", "from_level", "to_level", "area_km2", "people", "zoning"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def seed_results(base: str, target: str, workdir: Path = Path(".")) -> dict:
     dict
         ``{"files": n linked, "records": n copied}``.
     """
+    base, target = str(Path(base)), str(Path(target))  # spelled as Snakemake's paths are (risk/common.smk res())
     src, dst = workdir / base, workdir / target
     n_files = n_rec = 0
     for p in src.rglob("*"):
@@ -95,7 +97,10 @@ def seed_results(base: str, target: str, workdir: Path = Path(".")) -> dict:
         if q.exists():
             continue
         q.parent.mkdir(parents=True, exist_ok=True)
-        os.link(p, q)
+        try:
+            os.link(p, q)
+        except OSError:  # another file system: a copy keeps the time stamps Snakemake compares
+            shutil.copy2(p, q)
         n_files += 1
     metadata = workdir / ".snakemake" / "metadata"
     prefix = base.rstrip("/") + "/"
