@@ -178,3 +178,27 @@ def test_scenario_overlay_pieces():
 def test_write_json_roundtrip(tmp_path):  # the summary is plain JSON
     write_json({"a": [1, 2]}, tmp_path / "s.json")
     assert json.loads((tmp_path / "s.json").read_text()) == {"a": [1, 2]}
+
+
+def test_seed_results_links_outputs_and_moves_their_records(tmp_path):
+    from base64 import urlsafe_b64encode
+
+    from risk.io.scenario import seed_results
+
+    out = tmp_path / "results" / "zoning" / "x.tif"
+    out.parent.mkdir(parents=True)
+    out.write_bytes(b"raster")
+    (tmp_path / "results" / "report.html").write_text("report")
+    meta = tmp_path / ".snakemake" / "metadata"
+    meta.mkdir(parents=True)
+    rec = {"rule": "zoning", "input": ["results/risk/x.tif", "data/dem.tif"], "params": ["0.5"], "code": "c",
+           "input_checksums": {"results/risk/x.tif": "sha256:1"}, "log": ["results/logs/zoning.log"]}
+    (meta / urlsafe_b64encode(b"results/zoning/x.tif").decode()).write_text(json.dumps(rec))
+    (meta / urlsafe_b64encode(b"elsewhere/y.tif").decode()).write_text(json.dumps(rec))
+    assert seed_results("./results", "scen", tmp_path) == {"files": 1, "records": 1}
+    assert (tmp_path / "scen" / "zoning" / "x.tif").samefile(out)
+    assert not (tmp_path / "scen" / "report.html").exists()
+    new = json.loads((meta / urlsafe_b64encode(b"scen/zoning/x.tif").decode()).read_text())
+    assert new["input"] == ["scen/risk/x.tif", "data/dem.tif"] and new["log"] == ["scen/logs/zoning.log"]
+    assert new["input_checksums"] == {"scen/risk/x.tif": "sha256:1"} and new["params"] == ["0.5"]
+    assert seed_results("results", "scen", tmp_path) == {"files": 0, "records": 0}  # a rerun keeps what is there
