@@ -216,5 +216,6 @@ def test_scenario_reuses_the_unchanged_outputs_of_the_base_run(run, tmp_path):
     q = tmp_path / "fresh.yaml"
     q.write_text(yaml.safe_dump(fresh, allow_unicode=True), encoding="utf-8")
     full = _job_counts(snakemake("-n", "--configfile", str(q)).stdout)
-    assert sum(jobs.values()) * 5 < sum(full.values())
+    rerun = sum(n for k, n in jobs.items() if k != "all")
+    assert rerun * 4 < sum(n for k, n in full.items() if k != "all")  # 6 of 31 on the test config
     assert (tmp_path / "scenario" / "zoning" / "wind.tif").samefile(tmp / "results" / "zoning" / "wind.tif")
