@@ -39,6 +39,7 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/assessment.smk"
 include: "workflow/rules/capacity.smk"
 include: "workflow/rules/publish.smk"
+include: "workflow/rules/followup.smk"
 include: "workflow/rules/report.smk"
 
 

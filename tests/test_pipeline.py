@@ -202,3 +202,59 @@ def test_every_published_raster_is_a_cog_with_overviews(run):
     assert len(tifs) > 50
     bad = {str(t.relative_to(tmp)): cog_validate(str(t), quiet=True)[1] for t in tifs}
     assert not {k: v for k, v in bad.items() if v}  # (the 165 x 125 test grid needs no overviews: one tile)
+
+
+def test_round2_survey_changes_find_every_planted_change(run, tmp_path):
+    tmp, cfg, cfg_path = run
+    overlay = yaml.safe_load((ROOT / "configs" / "round2.yaml").read_text(encoding="utf-8"))
+    overlay["results_dir"] = str(tmp_path / "round2")
+    overlay["followup"]["previous"] = str(tmp / "results")
+    for s in overlay["survey"]["sources"]:
+        s["path"] = s["path"].replace("data/demo/", str(tmp / "demo") + "/")
+    p = tmp_path / "round2.yaml"
+    p.write_text(yaml.safe_dump(overlay, allow_unicode=True), encoding="utf-8")
+    target = tmp_path / "round2" / "changes" / "survey_changes.csv"
+    snakemake(str(target), "--configfile", str(cfg_path), str(p))
+    got = pd.read_csv(target, encoding="utf-8-sig", keep_default_na=False)
+    truth = pd.read_csv(tmp / "demo" / "truth" / "round_changes.csv", encoding="utf-8-sig", keep_default_na=False)
+    found = got[got["kind"] != "unchanged"]
+    assert sorted(zip(found["category"], found["id"], found["kind"], strict=True)) == \
+        sorted(zip(truth["category"], truth["id"], truth["kind"], strict=True))
+    assert (tmp_path / "round2" / "changes" / "survey_changes.png").stat().st_size > 20_000
+
+
+def _job_counts(text: str) -> dict:
+    lines = text.splitlines()
+    start = next(i for i, t in enumerate(lines) if t.startswith("job ") and "count" in t)
+    out = {}
+    for t in lines[start + 2:]:
+        parts = t.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        out[parts[0]] = int(parts[1])
+    return out
+
+
+def test_scenario_reuses_the_unchanged_outputs_of_the_base_run(run, tmp_path):
+    tmp, cfg, cfg_path = run
+    overlay = {"results_dir": str(tmp_path / "scenario"),
+               "scenario": {"name": "new shelters, stronger capacity effect", "cost_10k_yuan": 100,
+                            "build_selected_shelters": True},
+               "capacity": {"comprehensive": {"capacity_effect": 0.8}}}
+    p = tmp_path / "scenario.yaml"
+    p.write_text(yaml.safe_dump(overlay, allow_unicode=True), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "risk", "scenario", str(p), "--base", str(cfg_path), "-n"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jobs = _job_counts(proc.stdout)
+    # new shelters rerun the shelter step; the stronger capacity effect the comprehensive risk; what reads them
+    # follows; every indicator, model, risk and zoning raster of the base run is reused
+    assert set(jobs) == {"shelters", "comprehensive_risk", "priority_townships", "layer_styles", "qgis_project",
+                         "manifest", "all"}
+    fresh = dict(cfg, results_dir=str(tmp_path / "fresh"))
+    q = tmp_path / "fresh.yaml"
+    q.write_text(yaml.safe_dump(fresh, allow_unicode=True), encoding="utf-8")
+    full = _job_counts(snakemake("-n", "--configfile", str(q)).stdout)
+    rerun = sum(n for k, n in jobs.items() if k != "all")
+    assert rerun * 4 < sum(n for k, n in full.items() if k != "all")  # 6 of 31 on the test config
+    assert (tmp_path / "scenario" / "zoning" / "wind.tif").samefile(tmp / "results" / "zoning" / "wind.tif")

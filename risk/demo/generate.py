@@ -20,7 +20,7 @@ import yaml
 from rasterio.features import rasterize
 
 from risk.config import default_results_dir
-from risk.demo import climate, disasters, events, facilities, landcover, landscape, survey_files
+from risk.demo import climate, disasters, events, facilities, landcover, landscape, round2, survey_files
 from risk.demo import names as nm
 from risk.demo.common import Progress, distance_to, rng_for, scale_count, slope_aspect
 from risk.demo.terrain import build_terrain, fine_dem
@@ -213,9 +213,11 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
                        seats)
     ctx = survey_files.Context(rng_for(seed, "survey"), crs, aoi_geom, townships, settlements, real, area_km2,
                                sampler)
-    planted = survey_files.write_survey(ctx, out, (wl_x, wl_y), lc[wl_r, wl_c] == landcover.BUILT_UP, log)
+    kept: dict = {}
+    planted = survey_files.write_survey(ctx, out, (wl_x, wl_y), lc[wl_r, wl_c] == landcover.BUILT_UP, log, kept)
     n_rows = _survey_row_counts(out)
     write_text(survey_files.survey_readme(planted, n_rows), out / "survey" / "README.md")
+    round2.write_round2(seed, out, kept, crs, aoi_geom, real, log)  # a later census round (risk.followup)
 
     # -- facilities, capacity, statistics ------------------------------------------------------------------
     def usable_site(px, py) -> bool:

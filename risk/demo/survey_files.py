@@ -529,8 +529,12 @@ def counts(area_km2: float) -> dict:
                       "配电室": scale_count(30, area_km2, 6), "箱式变压器": scale_count(40, area_km2, 8)}}
 
 
-def write_survey(ctx: Context, out_dir, wl_xy, wl_built, progress) -> list[Planted]:
-    """Write the five survey files and the lists of planted defects; return those defects."""
+def write_survey(ctx: Context, out_dir, wl_xy, wl_built, progress, keep: dict | None = None) -> list[Planted]:
+    """Write the five survey files and the lists of planted defects; return those defects.
+
+    ``keep``, when given, receives ``{category: (rows as written, their planted defects)}`` (the later
+    survey round of :mod:`risk.demo.round2` starts from them).
+    """
     from pathlib import Path
 
     sdir = Path(out_dir) / "survey"
@@ -540,12 +544,16 @@ def write_survey(ctx: Context, out_dir, wl_xy, wl_built, progress) -> list[Plant
     rows, p = waterlogging_rows(ctx, wl_xy[0], wl_xy[1], wl_built)
     write_csv(rows, WL_HEADERS, sdir / FILES["waterlogging"], "gbk")
     planted += p
+    if keep is not None:
+        keep["waterlogging"] = (rows, p)
     progress("writing survey/大型起重设备.xlsx")
     x, y = ctx.sample_cells("built_pop", c["crane"])
     rows, p = crane_rows(ctx, x, y)
     write_xlsx(rows, CRANE_HEADERS, sdir / FILES["crane"], "起重设备台账",
                "凌源市应急管理局" if ctx.real_names else "应急管理局")
     planted += p
+    if keep is not None:
+        keep["crane"] = (rows, p)
     progress("writing survey/电力设施.gpkg")
     pts = {"变电站": ctx.sample_cells("seat", c["power"]["变电站"]),
            "输电塔": ctx.sample_cells("land", c["power"]["输电塔"]),
@@ -554,11 +562,15 @@ def write_survey(ctx: Context, out_dir, wl_xy, wl_built, progress) -> list[Plant
     rows, p = power_rows(ctx, pts)
     write_power(rows, sdir / FILES["power"], ctx.crs)
     planted += p
+    if keep is not None:
+        keep["power"] = (rows, p)
     progress("writing survey/广告牌.geojson")
     x, y = ctx.sample_cells("built_road", c["billboard"])
     rows, p = billboard_rows(ctx, x, y)
     write_geojson(rows, sdir / FILES["billboard"], "广告牌")
     planted += p
+    if keep is not None:
+        keep["billboard"] = (rows, p)
     progress("writing survey/园林设施.csv (UTF-8 BOM, GCJ-02)")
     n_urban = c["garden"] // 2
     xu, yu = ctx.sample_cells("built_pop", n_urban)
@@ -567,6 +579,8 @@ def write_survey(ctx: Context, out_dir, wl_xy, wl_built, progress) -> list[Plant
                           np.r_[np.ones(len(xu), bool), np.zeros(len(xr), bool)])
     write_csv(rows, GARDEN_HEADERS, sdir / FILES["garden"], "utf-8-sig")
     planted += p
+    if keep is not None:
+        keep["garden"] = (rows, p)
     write_table(pd.DataFrame([p.__dict__ for p in planted], columns=["file", "row", "reason", "id", "note"]),
                 sdir / "expected_rejections.csv")
     return planted

@@ -212,3 +212,24 @@ def notebooks_of_run():
     """Every notebook whose stage this run makes (the survey one always)."""
     made = {Path(o).relative_to(RESULTS).parts[0] for o in all_outputs()}
     return [n for n, stages in NOTEBOOK_STAGES.items() if any(s.split("/")[0] in made for s in stages)]
+
+
+# -- follow-up stage (followup.smk): the earlier survey round ---------------------------------------------------
+def check_followup(fu):
+    """Stop before any work when a comparison is asked for without the dates it needs."""
+    missing = [k for k in ("date", "previous_date") if not fu[k]]
+    if missing:
+        raise ValueError("followup.previous is set, so followup." + " and followup.".join(missing)
+                         + " must be given too (YYYY-MM-DD): days open are counted between the rounds")
+
+
+def previous_survey_path(previous):
+    """The earlier round's survey database: `previous` itself, or survey/survey.gpkg of a results folder."""
+    p = Path(previous)
+    return str(p / "survey" / "survey.gpkg") if p.is_dir() or p.suffix != ".gpkg" else str(p)
+
+
+def previous_history_path(previous):
+    """The earlier run's own history table when `previous` is a results folder that has one (else none)."""
+    p = Path(previous) / "changes" / "register_history.csv"
+    return [str(p)] if p.is_file() else []
