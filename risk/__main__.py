@@ -84,7 +84,7 @@ def _scenario(args: argparse.Namespace) -> int:
     from risk.config import ConfigError, load_yaml, validate_config
     from risk.followup.scenario import merge_config
     from risk.io import write_text
-    from risk.io.scenario import scenario_inputs, seed_results
+    from risk.io.scenario import backdate_checked_inputs, scenario_inputs, seed_results
 
     schema = ROOT / "workflow" / "schemas" / "config.schema.yaml"
     try:
@@ -101,7 +101,7 @@ def _scenario(args: argparse.Namespace) -> int:
         print(f"error: the base run's results ({b}) are not complete: run it first (risk run --config {args.base})",
               file=sys.stderr)
         return 2
-    cfg = scenario_inputs(cfg, b, (Path(t) / "scenario_inputs").as_posix(), ROOT)
+    cfg, new_inputs = scenario_inputs(cfg, b, (Path(t) / "scenario_inputs").as_posix(), ROOT)
     seeded = seed_results(b, t, ROOT)
     print(f"scenario {cfg['scenario']['name'] or args.overlay}: {seeded['files']} outputs of {b} reused in {t} "
           f"({seeded['records']} Snakemake records)")
@@ -109,6 +109,12 @@ def _scenario(args: argparse.Namespace) -> int:
     write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), path)
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--profile", str(ROOT / "profiles" / "local"),
            "--configfile", str(path.resolve())]
+    # the scenario's inputs are checked first (also with -n: the checks change nothing but their own table)
+    backdate_checked_inputs(Path(ROOT, b), Path(ROOT, t), new_inputs, checked=False)
+    checks = subprocess.run(cmd + ["--until", "validate_inputs", "--quiet"], cwd=ROOT, check=False)
+    if checks.returncode:
+        return checks.returncode
+    backdate_checked_inputs(Path(ROOT, b), Path(ROOT, t), new_inputs, checked=True)
     return subprocess.run(cmd + (["-n"] if args.dry_run else []), cwd=ROOT, check=False).returncode
 
 

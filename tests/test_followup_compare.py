@@ -161,10 +161,12 @@ def test_scenario_overlay_pieces():
         raise_capacity(table, {"丙村": {"firefighters": 1}})
     with pytest.raises(KeyError, match="'nurses' is not a column"):
         raise_capacity(table, {"甲镇": {"nurses": 1}})
-    rec = {"input": ["results/a.tif", "data/x.tif"], "params": ["'results/b'"], "code": "results/c",
+    rec = {"input": ["results/a.tif", "data/x.tif"], "params": ["'results/b'", "'results'", "'results_old/x'"],
+           "code": "results/c",
            "input_checksums": {"results/a.tif": "sha"}, "log": ["results/logs/x.log"]}
     new = rewrite_record(rec, "results", "results_s")
-    assert new["input"] == ["results_s/a.tif", "data/x.tif"] and new["params"] == ["'results_s/b'"]
+    assert new["input"] == ["results_s/a.tif", "data/x.tif"]
+    assert new["params"] == ["'results_s/b'", "'results_s'", "'results_old/x'"]  # the folder itself, not a sibling
     assert new["input_checksums"] == {"results_s/a.tif": "sha"} and new["code"] == "results/c"
     shelters = gpd.GeoDataFrame({"name": ["S1"], "kind": ["school"], "capacity": [100], "usable": [0]},
                                 geometry=[shapely.Point(0, 0)], crs="EPSG:4549")

@@ -248,13 +248,15 @@ def test_scenario_reuses_the_unchanged_outputs_of_the_base_run(run, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     jobs = _job_counts(proc.stdout)
     # new shelters rerun the shelter step; the stronger capacity effect the comprehensive risk; what reads them
-    # follows; every indicator, model, risk and zoning raster of the base run is reused
-    assert set(jobs) == {"shelters", "comprehensive_risk", "priority_townships", "layer_styles", "qgis_project",
-                         "manifest", "all"}
+    # follows (capacity report, figures, the notebooks of those stages); every indicator, model, risk and zoning
+    # raster of the base run is reused, and the input checks that gate every rule rerun nothing
+    assert set(jobs) == {"shelters", "comprehensive_risk", "priority_townships", "capacity_report", "report_figures",
+                         "notebook", "layer_styles", "qgis_project", "manifest", "all"}
+    assert jobs["notebook"] < len(list((ROOT / "notebooks").glob("*.ipynb")))
     fresh = dict(cfg, results_dir=str(tmp_path / "fresh"))
     q = tmp_path / "fresh.yaml"
     q.write_text(yaml.safe_dump(fresh, allow_unicode=True), encoding="utf-8")
     full = _job_counts(snakemake("-n", "--configfile", str(q)).stdout)
     rerun = sum(n for k, n in jobs.items() if k != "all")
-    assert rerun * 4 < sum(n for k, n in full.items() if k != "all")  # 6 of 31 on the test config
+    assert rerun * 3 < sum(n for k, n in full.items() if k != "all")  # 11 of 39 on the test config
     assert (tmp_path / "scenario" / "zoning" / "wind.tif").samefile(tmp / "results" / "zoning" / "wind.tif")

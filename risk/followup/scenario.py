@@ -12,6 +12,7 @@ changes and what depends on them, and reuse every other output of the base run.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -87,11 +88,13 @@ def rewrite_record(record: Mapping, base_prefix: str, new_prefix: str) -> dict:
     checksums is moved to ``new_prefix``; the rest (code, software environment, times) is kept, so Snakemake
     compares the scenario's rule with what really made the output.
     """
-    a, b = base_prefix.rstrip("/") + "/", new_prefix.rstrip("/") + "/"
+    # the folder itself too (a parameter may be the results folder, stored as its repr: '.../results')
+    a = re.compile(re.escape(base_prefix.rstrip("/")) + r"(?=/|'|\"|$)")
+    b = new_prefix.rstrip("/")
 
     def mv(v):
         if isinstance(v, str):
-            return v.replace(a, b)
+            return a.sub(lambda _: b, v)
         if isinstance(v, list):
             return [mv(x) for x in v]
         if isinstance(v, dict):

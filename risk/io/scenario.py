@@ -11,18 +11,24 @@ from pathlib import Path
 from risk.followup.scenario import raise_capacity, rewrite_record, shelters_with_selected
 
 
-def _write_if_changed(write, path: Path, suffix: str) -> None:
-    """Write with ``write(tmp)`` and replace ``path`` only if the bytes differ (an unchanged input keeps its mtime)."""
+def _write_if_changed(write, path: Path, suffix: str) -> bool:
+    """Write with ``write(tmp)`` and replace ``path`` only if the bytes differ (an unchanged input keeps its mtime).
+
+    Returns True when ``path`` did not exist before (a first write), False when it was kept or replaced.
+    """
     tmp = path.with_name(path.name + ".new" + suffix)
     write(tmp)
-    if path.exists() and path.read_bytes() == tmp.read_bytes():
+    first = not path.exists()
+    if not first and path.read_bytes() == tmp.read_bytes():
         tmp.unlink()
     else:
         os.replace(tmp, path)
+    return first
 
 
 def scenario_inputs(cfg: dict, base_results: str, out_dir: str, root: Path = Path(".")) -> dict:
-    """Write the inputs the scenario's measures change under ``out_dir``; return ``cfg`` pointing at them.
+    """Write the inputs the scenario's measures change under ``out_dir``; return ``cfg`` pointing at them and the
+    list of inputs written for the first time (see :func:`backdate_checked_inputs`).
 
     Paths of ``cfg``, ``base_results`` and ``out_dir`` are relative to ``root`` unless absolute.
     """
@@ -33,20 +39,49 @@ def scenario_inputs(cfg: dict, base_results: str, out_dir: str, root: Path = Pat
     out_dir = Path(root, out_dir)
     base_results = Path(root, base_results)
     out_dir.mkdir(parents=True, exist_ok=True)
+    new = []
     if sc.get("build_selected_shelters"):
         selected = base_results / "shelters" / "selected_sites.gpkg"
         if not selected.is_file():
             raise FileNotFoundError(f"scenario.build_selected_shelters: {selected} is missing: run the base first")
         built = shelters_with_selected(read_vector(Path(root, cfg["inputs"]["shelters"])),
                                        read_vector(selected, layer="selected_sites"))
-        _write_if_changed(lambda p: write_vector(built, p, layer="shelters", styles=False), out_dir / "shelters.gpkg",
-                          ".gpkg")
+        if _write_if_changed(lambda p: write_vector(built, p, layer="shelters", styles=False),
+                             out_dir / "shelters.gpkg", ".gpkg"):
+            new.append(str(out_dir / "shelters.gpkg"))
         cfg["inputs"]["shelters"] = (rel / "shelters.gpkg").as_posix()
     if sc.get("capacity"):
         table = raise_capacity(read_table(Path(root, cfg["inputs"]["capacity"])), sc["capacity"])
-        _write_if_changed(lambda p: write_table(table, p), out_dir / "township_capacity.csv", ".csv")
+        if _write_if_changed(lambda p: write_table(table, p), out_dir / "township_capacity.csv", ".csv"):
+            new.append(str(out_dir / "township_capacity.csv"))
         cfg["inputs"]["capacity"] = (rel / "township_capacity.csv").as_posix()
-    return cfg
+    return cfg, new
+
+
+def backdate_checked_inputs(base: Path, target: Path, new_inputs, checked: bool) -> None:
+    """Give the scenario's input checks the base run's time stamp, so the gate they form does not rerun the DAG.
+
+    Every rule waits for ``validation_warnings.csv`` (the checks of every input), and Snakemake reruns everything
+    after a job that reruns, so a scenario that changes one input would rerun the whole DAG. The scenario runs the
+    checks first (a job of its own); then the inputs it wrote for the first time get a time stamp just before
+    the base run's checks, and the checks the base run's stamp: the rules that read a changed input rerun because
+    their set of inputs changed (Snakemake's ``input`` trigger), the others keep the base run's outputs. An input
+    rewritten with new bytes keeps its new time stamp, so its readers (and the checks) rerun by time.
+
+    Parameters
+    ----------
+    base, target : path
+        The base run's and the scenario's results folders.
+    new_inputs : list of str
+        Inputs :func:`scenario_inputs` wrote for the first time.
+    checked : bool
+        False before the checks ran (only the new inputs are dated), True after (the checks' output too).
+    """
+    ref = (Path(base) / "validation_warnings.csv").stat().st_mtime
+    for p in new_inputs:
+        os.utime(p, (ref - 1, ref - 1))
+    if checked:
+        os.utime(Path(target) / "validation_warnings.csv", (ref, ref))
 
 
 def _record_name(key: str) -> list[str]:
