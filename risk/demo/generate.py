@@ -27,6 +27,7 @@ from risk.demo.terrain import build_terrain, fine_dem
 from risk.grid import Grid
 from risk.io import aoi_mask as make_aoi_mask
 from risk.io import read_raster_on_grid, write_raster, write_table, write_text, write_vector
+from risk.io.batchwrite import bound_heap
 
 INPUTS = {
     "dem": "dem.tif",
@@ -118,6 +119,7 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     log(f"AOI {area_km2:,.0f} km²; grid {grid.width} x {grid.height} = {grid.size / 1e6:.1f} Mpx at {res:g} m "
         f"({'Lingyuan township names' if real else 'generic township names'})")
 
+    bound_heap()  # freed bands go back to the system (glibc would otherwise keep them on its heap)
     store = Store()  # full-grid layers wait on disk between the steps that need them
     try:
         return _generate(store, log, out, seed, crs, res, aoi_p, aoi_geom, aoi_ll, area_km2, real, grid, aoi_path,
@@ -132,7 +134,9 @@ def _generate(store, log, out: Path, seed: int, crs: str, res: float, aoi_p, aoi
     # -- terrain ------------------------------------------------------------------------------------
     terrain = build_terrain(rng_for(seed, "terrain"), aoi_geom.bounds, crs, res, real)
     dem = fine_dem(terrain, grid, rng_for(seed, "hills"), store)  # river_dist, hand, water -> store
-    slope, south = slope_aspect(dem, res)
+    for name, arr in zip(("slope", "south"), slope_aspect(dem, res), strict=True):
+        store.put(name, arr)
+        del arr
     log("writing dem.tif")
     write_raster(dem, out / INPUTS["dem"], grid, nodata=np.nan, dtype="float32",
                  tags={"units": "m", "source": "synthetic demo (risk.demo)", "seed": seed},
@@ -165,18 +169,15 @@ def _generate(store, log, out: Path, seed: int, crs: str, res: float, aoi_p, aoi
     # -- land cover and population -----------------------------------------------------------------------
     aoi = make_aoi_mask(aoi_p, grid, dask_=False).values
     rng_c = rng_for(seed, "landcover")
-    built = landcover.built_up(rng_c, grid, settlements, slope, store["water"])
+    built = landcover.built_up(rng_c, grid, settlements, store["slope"], store["water"])
     srow, scol = grid.rowcol(settlements.geometry.x.to_numpy(), settlements.geometry.y.to_numpy())
     smask = np.zeros(grid.shape, dtype=bool)
     ok = grid.inside(srow, scol)
     smask[srow[ok], scol[ok]] = True
     store.put("d_settlement", distance_to(smask, res))
     del smask
-    lc = landcover.classify(rng_c, grid, slope, south, built, store)
+    lc = landcover.classify(rng_c, grid, built, store)
     del built
-    store.put("slope", slope)
-    store.put("south", south)
-    del slope, south
     shares = {c["key"]: float(np.mean(lc[aoi] == c["code"])) for c in landcover.LANDCOVER_CLASSES}
     log("writing landcover.tif (" + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + ")")
     tags = {f"class_{c['code']}": f"{c['key']} {c['name']} {c['name_en']}" for c in landcover.LANDCOVER_CLASSES}
@@ -308,7 +309,7 @@ def _disaster_record(out: Path, seed: int, grid: Grid, townships, store, lc, aoi
     rng = rng_for(seed, "disasters")
     factors = disasters.fragility(rng, townships["name"])
     labels = rasterize(((g, i + 1) for i, g in enumerate(townships.geometry)), out_shape=grid.shape,
-                       transform=grid.transform, fill=0, dtype="int32")
+                       transform=grid.transform, fill=0, dtype="uint8" if len(townships) < 255 else "int32")
     factor_of = np.array([1.0] + [factors[str(n)] for n in townships["name"]], dtype="f4")
     to_ll = Transformer.from_crs(aoi_p.crs, "EPSG:4326", always_xy=True).transform
     frames, counts = [], {}

@@ -76,20 +76,20 @@ def _bands(grid: Grid, rows: int = ROWS):
         yield r0, min(r0 + rows, grid.height)
 
 
-def classify(rng: np.random.Generator, grid: Grid, slope, south, built, layers) -> np.ndarray:
+def classify(rng: np.random.Generator, grid: Grid, built, layers) -> np.ndarray:
     """Land-cover codes (uint8) from terrain, settlements and noise (see module docstring).
 
-    ``layers`` holds ``dem``, ``hand``, ``d_settlement`` and ``water`` on the grid (read a band of
-    rows at a time with ``layers.rows(name, r0, r1)``); every cell's class depends on its own values
-    only, so the bands give the same codes as one pass.
+    ``layers`` holds ``dem``, ``slope``, ``south``, ``hand``, ``d_settlement`` and ``water`` on the
+    grid (read a band of rows at a time with ``layers.rows(name, r0, r1)``); every cell's class depends
+    on its own values only, so the bands give the same codes as one pass.
     """
     b = grid.bounds
     lat1, lat2, lat3 = smooth_noise(rng, b, 1500.0), smooth_noise(rng, b, 400.0), smooth_noise(rng, b, 2500.0)
     lc = np.empty(grid.shape, dtype="uint8")
     for r0, r1 in _bands(grid):
         n1, n2, n3 = (lat.on_rows(grid, r0, r1) for lat in (lat1, lat2, lat3))
-        dem, hand, d_settlement = (layers.rows(k, r0, r1) for k in ("dem", "hand", "d_settlement"))
-        sl, so = slope[r0:r1], south[r0:r1]
+        dem, sl, so, hand, d_settlement = (layers.rows(k, r0, r1) for k in ("dem", "slope", "south", "hand",
+                                                                             "d_settlement"))
         crop = 2.3 - sl / 6.0 - hand / 70.0 + 0.8 * np.exp(-d_settlement / 1500.0) + 0.6 * n1 + 0.3 * n2
         forest = -0.8 + sl / 9.0 + (dem - 550.0) / 300.0 - 0.5 * so + 0.6 * n3 + 0.3 * n2
         grass = -0.5 + 0.7 * so + sl / 30.0 - 0.4 * n3 + 0.3 * n1
