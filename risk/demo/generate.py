@@ -208,9 +208,11 @@ def _generate(store, log, out: Path, seed: int, crs: str, res: float, aoi_p, aoi
     store.put("d_road", distance_to(rmask, res))
     del rmask
     inputs = _Layers(store, {"lc": lc, "d_river": "river_dist"})
+    same = {"slope": "slope", "southness": "south", "rain": "rain"}  # covariates that are stored layers as they are
     for name in events.COVARIATES:  # made one at a time, kept on disk
-        store.put(f"cov_{name}", events.covariate(name, res, inputs))
-    cov = _Layers(store, {name: f"cov_{name}" for name in events.COVARIATES})
+        if name not in same:
+            store.put(f"cov_{name}", events.covariate(name, res, inputs))
+    cov = _Layers(store, {name: same.get(name, f"cov_{name}") for name in events.COVARIATES})
     counts = {h: scale_count(n, area_km2, 40) for h, n in EVENT_COUNTS.items()}
     used, points = {}, {}
     for hazard in ("waterlogging", "geological", "wildfire"):
