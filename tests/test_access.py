@@ -55,6 +55,36 @@ def test_travel_time_matches_independent_dijkstra():
     assert on_road[9, 3] == pytest.approx(15 / 60_000 + 30 / 30_000 + 15 / 60_000)
 
 
+def test_float32_hours_are_the_float64_search_rounded_once():
+    """The float32 result is not a float32 search: every cell holds exactly the float64 time rounded to float32."""
+    rng = np.random.default_rng(11)
+    for speed in (A.tobler_speed(rng.uniform(0, 40, size=(120, 150))),  # all different
+                  np.where(rng.random((120, 150)) < 0.1, np.nan, 5.0)):  # many ties, some walls
+        speed[60, :] = np.where(np.arange(150) % 7 == 0, 0.0, 60.0)  # a road with gaps
+        for sp in (speed, speed.astype("f4")):
+            f64 = A.travel_hours(sp, [0, 119, 60], [0, 149, 75], 10.0, start_hours=0.3)
+            f32 = A.travel_hours(sp, [0, 119, 60], [0, 149, 75], 10.0, start_hours=0.3, dtype="float32")
+            assert f32.dtype == np.float32 and np.isfinite(f64).sum() > 10_000
+            np.testing.assert_array_equal(f32, f64.astype("f4"))
+
+
+def test_relief_hours_reads_a_dask_slope_a_band_at_a_time(small_grid):
+    import dask.array as da
+
+    g = small_grid
+    slope = np.random.default_rng(3).uniform(0, 30, g.shape).astype("f4")
+    roads = gpd.GeoDataFrame({"class": ["rural"]}, geometry=[LineString([(g.xmin, g.y[5]), (g.bounds[2], g.y[5])])],
+                             crs=g.crs)
+    depots = gpd.GeoDataFrame(geometry=gpd.points_from_xy([g.x[3]], [g.y[5]]), crs=g.crs)
+    mask = np.ones(g.shape, "uint8")
+    mask[:4] = 0
+    kw = dict(road_speeds_kmh=A.DEFAULT_ROAD_SPEEDS, offroad={"max_kmh": 6.0, "factor": 1.0, "min_kmh": 0.1})
+    want = A.relief_hours(slope, mask, roads, depots, g, **kw)
+    got = A.relief_hours(da.from_array(slope, chunks=(7, 9)), da.from_array(mask, chunks=5), roads, depots, g, **kw)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[:4]).all() and np.isfinite(got[4:]).all()
+
+
 def test_straight_road_and_dispatch():
     h = A.travel_hours(np.full((1, 11), 40.0), [0], [0], 100.0, start_hours=0.5)
     np.testing.assert_allclose(h[0], 0.5 + np.arange(11) * 100 / 40_000)
@@ -135,6 +165,16 @@ def test_reach_by_township_masks_and_picks_the_high_zones(small_grid):
     assert t.loc["2", "population"] == 60 * east
     assert t.loc["2", "population_high_risk"] == 30 * east and t.loc["2", "share_high_risk_reached"] == 1.0
     assert t.loc["1", "high_risk_reached"] == t.loc["1", "population_high_risk"] - 30 * 5
+    # the same table from Dask inputs, summed a row of chunks at a time (labels rasterized lazily)
+    import dask.array as da
+
+    pop[7, 3], hours[40, 2] = np.nan, np.inf
+    want = A.reach_by_township(hours, pop, zones, mask, tw, g, high_levels=[4, 5], max_hours=10)
+    lazy = A.reach_by_township(hours, da.from_array(pop, chunks=(9, 11)), da.from_array(zones, chunks=(9, 11)),
+                               mask, tw, g, high_levels=[4, 5], max_hours=10)
+    pd.testing.assert_frame_equal(lazy, want)
+
+
 def test_coarsen_keeps_roads_and_scales():
     speed = np.full((6, 6), 5.0)
     road = np.zeros((6, 6))

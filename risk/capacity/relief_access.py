@@ -12,9 +12,10 @@ cells costs half its length at each cell's pace, diagonals √2 longer, the cost
 scikit-image's ``MCP_Geometric``).
 
 Cost-distance is a whole-grid operation: it cannot be split into independent blocks. The search
-holds the float32 speeds, the float64 travel times and a heap of the search front (about 12 bytes
-per cell; scikit-image's MCP needed about 60), so 6 × 10⁷ cells (the county at 10 m) search in
-≈ 0.8 GB. For very large areas :func:`coarsen_speed` lets the search run on cells ``k`` times
+holds the float32 speeds, the float32 travel times, a bit per cell and a heap of the search front
+(float64 keys: the sums run in float64 and each cell keeps exactly the float64 time rounded once to
+float32; about 8.2 bytes per cell; scikit-image's MCP needed about 60), so 6 × 10⁷ cells (the county
+at 10 m) search in ≈ 0.5 GB. For very large areas :func:`coarsen_speed` lets the search run on cells ``k`` times
 larger (memory ÷ k²), keeping every road's speed on the coarse cell it crosses.
 """
 
@@ -142,13 +143,21 @@ def _grown(keys, idx):
 
 
 @njit(cache=True, nogil=True)
-def _least_cost(speed, starts, res):
+def _least_cost(speed, starts, res, out, one, start_hours):
     """Dijkstra from ``starts`` (flat indices) over the 8-connected grid of ``speed`` (km/h; NaN or <= 0
-    impassable): hours of the fastest path to every cell (inf where none), float64. A move costs
-    ``length · (pace_a + pace_b) / 2`` with pace ``1 / (1000 v)`` hours per metre."""
+    impassable), written into ``out`` (flat, of any float dtype, filled with inf): ``start_hours`` plus the
+    hours of the fastest path to every cell, inf where none. A move costs ``length · (pace_a + pace_b) / 2``
+    with pace ``1 / (1000 v)`` hours per metre.
+
+    The search itself runs in float64: the heap holds the float64 times of the front, and a cell's time is
+    the float64 key it is first popped with, so ``out`` only stores the result. For a cell not yet settled,
+    ``out`` holds its best time so far rounded to ``out``'s dtype (``one`` is a 1-element scratch of that
+    dtype), and a new time is pushed when it rounds to no more than that: rounding is monotone, so the
+    fastest time is always pushed and every cell settles on exactly the float64 time of a float64
+    search, stored as ``out.dtype(time + start_hours)``. A bit per cell marks the settled cells."""
     h, w = speed.shape
     flat = speed.ravel()
-    dist = np.full(h * w, np.inf)
+    done = np.zeros((h * w + 7) // 8, np.uint8)
     dr = (-1, -1, -1, 0, 0, 1, 1, 1)
     dc = (-1, 0, 1, -1, 1, -1, 0, 1)
     diag = np.sqrt(2.0 * res * res)
@@ -157,9 +166,9 @@ def _least_cost(speed, starts, res):
     idx = np.empty(cap, np.int64)
     size = 0
     for s in starts:
-        if dist[s] == 0.0:
+        if out[s] == 0.0:
             continue
-        dist[s] = 0.0
+        out[s] = 0.0
         if size == cap:
             keys, idx = _grown(keys, idx)
             cap = len(keys)
@@ -175,8 +184,10 @@ def _least_cost(speed, starts, res):
         if size > 0:
             keys[0], idx[0] = keys[size], idx[size]
             _sift_down(keys, idx, size, 0)
-        if d > dist[i]:
-            continue  # a stale entry: the cell was reached faster since
+        if done[i >> 3] & (1 << (i & 7)):
+            continue  # a stale entry: the cell was settled with a faster time
+        done[i >> 3] |= np.uint8(1 << (i & 7))
+        out[i] = d + start_hours
         r, c = i // w, i % w
         pace = 1.0 / (flat[i] * 1000.0)
         for k in range(8):
@@ -184,13 +195,16 @@ def _least_cost(speed, starts, res):
             if rr < 0 or rr >= h or cc < 0 or cc >= w:
                 continue
             j = rr * w + cc
+            if done[j >> 3] & (1 << (j & 7)):
+                continue
             v = flat[j]
             if not (v > 0.0 and v < np.inf):
                 continue
             length = diag if (dr[k] != 0 and dc[k] != 0) else res
             nd = d + length * 0.5 * (pace + 1.0 / (v * 1000.0))
-            if nd < dist[j]:
-                dist[j] = nd
+            one[0] = nd
+            if one[0] <= out[j]:
+                out[j] = one[0]
                 if size == cap:
                     keys, idx = _grown(keys, idx)
                     cap = len(keys)
@@ -200,11 +214,10 @@ def _least_cost(speed, starts, res):
                     keys[pos], idx[pos] = keys[(pos - 1) // 2], idx[(pos - 1) // 2]
                     pos = (pos - 1) // 2
                 keys[pos], idx[pos] = nd, j
-    return dist.reshape(h, w)
 
 
 def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
-                 start_hours: float = 0.0) -> np.ndarray:
+                 start_hours: float = 0.0, dtype="float64") -> np.ndarray:
     """Least travel time (hours) from the nearest start cell to every cell.
 
     Parameters
@@ -217,11 +230,14 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
         Cell size (m).
     start_hours : float
         Time added at the start (loading, dispatch).
+    dtype : str
+        Of the result. The search runs in float64 whatever it is: ``"float32"`` gives exactly the
+        float64 result rounded to float32 (half the memory of the largest array of the search).
 
     Returns
     -------
     numpy.ndarray
-        float64 hours; ``inf`` where no path exists.
+        Hours; ``inf`` where no path exists.
 
     Examples
     --------
@@ -236,14 +252,18 @@ def travel_hours(speed_kmh: np.ndarray, start_rows, start_cols, res_m: float,
     ok = np.isfinite(ok) & (ok > 0)
     if not ok.any():
         raise InputError("relief reach: no depot lies on a passable cell of the grid")
-    hours = _least_cost(v, rows[ok] * v.shape[1] + cols[ok], float(res_m))
-    hours += float(start_hours)
+    hours = np.full(v.shape, np.inf, dtype=dtype)
+    _least_cost(v, rows[ok] * v.shape[1] + cols[ok], float(res_m), hours.ravel(), np.empty(1, dtype),
+                float(start_hours))
     return hours
 
 
 def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, high_risk: np.ndarray,
                 townships: pd.DataFrame, max_hours: float = 10.0) -> pd.DataFrame:
     """People in high-risk zones reached within ``max_hours``, per township and in total.
+
+    Every input may be a numpy or a Dask array (2-D, the same shape): Dask inputs are computed one
+    row of chunks at a time (never whole), numpy ones summed in bands of cells.
 
     Parameters
     ----------
@@ -271,27 +291,27 @@ def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, h
     keys = ("population", "population_reached", "population_high_risk", "high_risk_reached", "_w", "_wh")
     acc = {k: np.zeros(n + 1) for k in keys}  # per label 0..n, summed a band of cells at a time (flat memory)
     mx = np.full(n + 1, -np.inf)
-    lab_all, pop_all, hrs_all = np.asarray(labels).ravel(), np.asarray(population).ravel(), np.asarray(hours).ravel()
-    hi_all = np.asarray(high_risk).ravel()
     step = 1 << 20  # cells a band: its float64 temporaries stay under 100 MB
-    for i0 in range(0, lab_all.size, step):
-        sl = slice(i0, i0 + step)
-        lab = lab_all[sl].astype(np.int64)
-        lab[(lab < 0) | (lab > n)] = 0
-        pop = np.nan_to_num(pop_all[sl].astype("f8"), nan=0.0)
-        pop[pop < 0] = 0.0
-        hrs = hrs_all[sl].astype("f8")
-        hrs[np.isnan(hrs)] = np.inf
-        pop_hi = pop * hi_all[sl].astype(bool)
-        reached = hrs <= max_hours
-        finite = np.isfinite(hrs)
-        w_fin = pop_hi * finite
-        for key, weights in (("population", pop), ("population_reached", pop * reached),
-                             ("population_high_risk", pop_hi), ("high_risk_reached", pop_hi * reached),
-                             ("_w", w_fin), ("_wh", np.where(finite, hrs, 0.0) * w_fin)):
-            acc[key] += np.bincount(lab, weights=weights, minlength=n + 1)
-        sel = (pop_hi > 0) & (lab > 0)
-        np.maximum.at(mx, lab[sel], hrs[sel])
+    for band in _row_bands(hours, population, labels, high_risk):
+        hrs_all, pop_all, lab_all, hi_all = (np.asarray(a).ravel() for a in band)
+        for i0 in range(0, lab_all.size, step):
+            sl = slice(i0, i0 + step)
+            lab = lab_all[sl].astype(np.int64)
+            lab[(lab < 0) | (lab > n)] = 0
+            pop = np.nan_to_num(pop_all[sl].astype("f8"), nan=0.0)
+            pop[pop < 0] = 0.0
+            hrs = hrs_all[sl].astype("f8")
+            hrs[np.isnan(hrs)] = np.inf
+            pop_hi = pop * hi_all[sl].astype(bool)
+            reached = hrs <= max_hours
+            finite = np.isfinite(hrs)
+            w_fin = pop_hi * finite
+            for key, weights in (("population", pop), ("population_reached", pop * reached),
+                                 ("population_high_risk", pop_hi), ("high_risk_reached", pop_hi * reached),
+                                 ("_w", w_fin), ("_wh", np.where(finite, hrs, 0.0) * w_fin)):
+                acc[key] += np.bincount(lab, weights=weights, minlength=n + 1)
+            sel = (pop_hi > 0) & (lab > 0)
+            np.maximum.at(mx, lab[sel], hrs[sel])
     tab = pd.DataFrame({"code": townships["code"].astype(str).to_numpy(), "name": townships["name"].to_numpy()})
     for key in keys:
         tab[key] = acc[key][1:]
@@ -311,6 +331,17 @@ def reach_table(hours: np.ndarray, population: np.ndarray, labels: np.ndarray, h
             "population_reached", "share_population_reached", "mean_hours_high_risk", "max_hours_high_risk",
             "max_hours"]
     return tab[cols]
+
+
+def _row_bands(*arrays):
+    """The arrays a row of chunks at a time (the first Dask array's row chunks; whole for numpy only)."""
+    chunked = [a for a in arrays if hasattr(a, "chunks")]
+    if not chunked:
+        yield arrays
+        return
+    bounds = np.cumsum((0,) + tuple(chunked[0].chunks[0]))
+    for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+        yield tuple(a[r0:r1] for a in arrays)
 
 
 def road_speed_raster(roads, grid, speeds: Mapping[str, float],
@@ -345,10 +376,10 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
 
     Parameters
     ----------
-    slope_deg : numpy.ndarray
-        Slope (degrees) of each cell of ``grid``.
-    mask : numpy.ndarray
-        The area (> 0 inside).
+    slope_deg : numpy.ndarray or dask.array.Array
+        Slope (degrees) of each cell of ``grid``; a Dask array is read a row of chunks at a time.
+    mask : numpy.ndarray or dask.array.Array
+        The area (> 0 inside), read after the search.
     roads, depots : geopandas.GeoDataFrame
         Road lines with ``class``; depot points (those off the grid are ignored, with a warning).
     grid : risk.grid.Grid
@@ -375,26 +406,31 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
     if k > 1:
         road = speed.copy()
         speed = _cell_speed_rows(slope_deg, speed, offroad)
-        hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours)
+        hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours,
+                             dtype="float32")
         del road
         hours = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
     else:
-        hours = travel_hours(_cell_speed_rows(slope_deg, speed, offroad), rows, cols, grid.res, dispatch_hours)
+        hours = travel_hours(_cell_speed_rows(slope_deg, speed, offroad), rows, cols, grid.res, dispatch_hours,
+                             dtype="float32")
     del speed
-    out = hours.astype("f4")
-    del hours
-    out[(np.asarray(mask) <= 0) | ~np.isfinite(out)] = np.nan
-    return out
+    hours[(np.asarray(mask) <= 0) | ~np.isfinite(hours)] = np.nan
+    return hours
 
 
-def _cell_speed_rows(slope_deg: np.ndarray, road_kmh: np.ndarray, offroad: Mapping[str, float],
+def _cell_speed_rows(slope_deg, road_kmh: np.ndarray, offroad: Mapping[str, float],
                      rows: int = 256) -> np.ndarray:
     """:func:`cell_speed` of Tobler's off-road speed and the roads, float32, written into ``road_kmh``
-    (owned by the caller, overwritten) a band of rows at a time, so that the float64 temporaries stay small."""
-    for r0 in range(0, road_kmh.shape[0], rows):
-        sl = slice(r0, r0 + rows)
-        road_kmh[sl] = cell_speed(tobler_speed(slope_deg[sl], offroad["max_kmh"], offroad["factor"],
-                                               offroad["min_kmh"]), road_kmh[sl])
+    (owned by the caller, overwritten) a band of rows at a time, so that the float64 temporaries stay small.
+    ``slope_deg`` may be a Dask array: it is then read one row of chunks at a time, never whole."""
+    bands = np.cumsum((0,) + tuple(slope_deg.chunks[0])) if hasattr(slope_deg, "chunks") else [0, len(road_kmh)]
+    for b0, b1 in zip(bands[:-1], bands[1:], strict=True):
+        band = np.asarray(slope_deg[b0:b1])
+        for r0 in range(b0, b1, rows):
+            sl = slice(r0, min(r0 + rows, b1))
+            road_kmh[sl] = cell_speed(tobler_speed(band[r0 - b0:sl.stop - b0], offroad["max_kmh"],
+                                                   offroad["factor"], offroad["min_kmh"]), road_kmh[sl])
+        del band
     return road_kmh
 
 
@@ -412,20 +448,36 @@ def reach_by_township(hours: np.ndarray, population: np.ndarray, zones: np.ndarr
 
     Parameters
     ----------
-    hours, population, zones, mask : numpy.ndarray
-        On ``grid``: travel hours, people per cell, the risk zoning (1-5) and the area (> 0 inside; cells
-        outside count for no township).
+    hours : numpy.ndarray
+        Travel hours on ``grid``.
+    population, zones, mask : numpy.ndarray or dask.array.Array
+        On ``grid``: people per cell, the risk zoning (1-5) and the area (> 0 inside; cells outside count
+        for no township). If any is a Dask array, the township labels are rasterized and everything is
+        summed a row of chunks at a time.
     townships : geopandas.GeoDataFrame
         Township polygons with ``code`` and ``name``.
     grid : risk.grid.Grid
         The analysis grid.
     """
-    high = np.isin(zones, list(high_levels))
-    labels = np.asarray(township_labels(townships, grid, dask_=False).values)
-    labels[np.asarray(mask) <= 0] = 0  # in place: no second label raster
+    import dask.array as da
+
+    lazy = any(hasattr(a, "chunks") for a in (population, zones, mask))
+    labels = township_labels(townships, grid, dask_=lazy).data
+    if lazy:  # a row of chunks at a time in reach_table: no full label, zone or population raster
+        def on_grid(a):
+            return a if hasattr(a, "chunks") else da.from_array(a, chunks=grid.chunks)
+
+        mask, zones, population = (on_grid(a) for a in (mask, zones, population))
+        labels = da.where(mask > 0, labels, 0)
+    else:
+        labels[np.asarray(mask) <= 0] = 0  # in place: no second label raster
+    high = da.isin(zones, list(high_levels)) if lazy else np.isin(zones, list(high_levels))
     table = reach_table(hours, population, labels, high, townships, max_hours)
+    del labels, high
     tot = table.iloc[-1]
+    finite = hours[np.isfinite(hours)]
     logger.info("high-risk people %.0f, reached within %g h: %.0f (%.1f %%); median cell hours %.2f",
                 tot["population_high_risk"], max_hours, tot["high_risk_reached"],
-                100 * tot["share_high_risk_reached"], float(np.nanmedian(hours)))
+                100 * tot["share_high_risk_reached"], float(np.median(finite, overwrite_input=True))
+                if finite.size else np.nan)
     return table

@@ -14,12 +14,16 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.ndimage as ndi
 import scipy.sparse as sp
 
 from risk.grid import Grid
+
+ROWS = 256
+"""Rows of the analysis grid a band: what the generator computes at once where a step is cell by cell."""
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:
@@ -37,6 +41,69 @@ class Progress:
     def __call__(self, message: str) -> None:
         if self.enabled:
             print(f"[demo {time.perf_counter() - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+class Store:
+    """Full-grid layers kept on disk while the generator needs them later, read back whole, by rows or
+    at points (a memory map opened for the read and closed after it: no layer stays resident)."""
+
+    def __init__(self):
+        import tempfile
+
+        self.dir = Path(tempfile.mkdtemp(prefix="risk-demo-"))
+        self._layout: dict[str, tuple[int, int, np.dtype]] = {}
+
+    def _path(self, name: str) -> Path:
+        return self.dir / f"{name}.npy"
+
+    def put(self, name: str, arr: np.ndarray) -> None:
+        """Write ``arr`` under ``name`` (the caller may then drop it)."""
+        np.save(self._path(name), arr)
+
+    def create(self, name: str, shape, dtype) -> None:
+        """An empty layer to fill with :meth:`write_rows`."""
+        mm = np.lib.format.open_memmap(self._path(name), mode="w+", shape=tuple(shape), dtype=dtype)
+        self._layout[name] = (int(mm.offset), int(np.prod(shape[1:])) * mm.dtype.itemsize, mm.dtype)
+        del mm
+
+    def write_rows(self, name: str, r0: int, block: np.ndarray) -> None:
+        """Write ``block`` into the rows from ``r0`` of a layer made by :meth:`create` (plain file writes)."""
+        offset, row, dtype = self._layout[name]
+        with open(self._path(name), "r+b") as f:
+            f.seek(offset + r0 * row)
+            f.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.load(self._path(name))
+
+    def __contains__(self, name: str) -> bool:
+        return self._path(name).exists()
+
+    def rows(self, name: str, r0: int, r1: int) -> np.ndarray:
+        """Rows ``r0:r1`` of a layer."""
+        mm = np.load(self._path(name), mmap_mode="r")
+        out = np.array(mm[r0:r1])
+        del mm
+        return out
+
+    def at(self, name: str, rows, cols) -> np.ndarray:
+        """Values of a layer at cells ``(rows, cols)``."""
+        mm = np.load(self._path(name), mmap_mode="r")
+        out = np.array(mm[rows, cols])
+        del mm
+        return out
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def aoi_cells(aoi: np.ndarray, rows: int = 4 * ROWS) -> np.ndarray:
+    """Flat indices (int64) of the True cells of ``aoi`` (``np.flatnonzero``, built a band at a time in int32)."""
+    w = aoi.shape[1]
+    parts = [(np.flatnonzero(aoi[r0:r0 + rows]) + r0 * w).astype(np.int32) for r0 in range(0, aoi.shape[0], rows)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int32)
 
 
 # -- cubic B-spline lattices -----------------------------------------------------------------------
@@ -97,9 +164,17 @@ class Lattice:
         tmp = wy @ self.values  # (len(ys), nx)
         return np.ascontiguousarray((wx @ tmp.T).T)
 
-    def on_grid(self, grid: Grid, dtype="float32") -> np.ndarray:
-        """The surface at every cell centre of ``grid``."""
-        return self.on_axes(grid.x, grid.y).astype(dtype, copy=False)
+    def on_grid(self, grid: Grid, dtype="float32", rows: int = ROWS) -> np.ndarray:
+        """The surface at every cell centre of ``grid``, computed ``rows`` rows at a time (each row's
+        values do not depend on the band: the same bytes as one pass, without a full float64 array)."""
+        out = np.empty(grid.shape, dtype=dtype)
+        for r0 in range(0, grid.height, rows):
+            out[r0:r0 + rows] = self.on_rows(grid, r0, r0 + rows, dtype)
+        return out
+
+    def on_rows(self, grid: Grid, r0: int, r1: int, dtype="float32") -> np.ndarray:
+        """Rows ``r0:r1`` of :meth:`on_grid`."""
+        return self.on_axes(grid.x, grid.y[r0:r1]).astype(dtype, copy=False)
 
     def at(self, xs, ys) -> np.ndarray:
         """The surface at scattered points."""
@@ -133,30 +208,79 @@ def smooth_noise(rng: np.random.Generator, bounds, step: float) -> Lattice:
 
 
 # -- rasters ---------------------------------------------------------------------------------------
-def slope_aspect(dem: np.ndarray, res: float) -> tuple[np.ndarray, np.ndarray]:
+def slope_aspect(dem: np.ndarray, res: float, rows: int = ROWS) -> tuple[np.ndarray, np.ndarray]:
     """Slope (degrees) and southness (= -cos(aspect), +1 facing south) by central differences.
 
     ``np.gradient`` along rows and columns (one-sided at the edges); southness is
-    ``dz/dnorth / |grad z|`` and 0 where the surface is flat.
+    ``dz/dnorth / |grad z|`` and 0 where the surface is flat. Computed ``rows`` rows at a time with a
+    row of halo on each side: the same values as one pass over the whole array.
     """
-    dz_drow, dz_dx = np.gradient(dem.astype("f4"), res)
-    dz_dn = -dz_drow  # rows run southwards
-    mag = np.hypot(dz_dx, dz_dn)
-    slope = np.degrees(np.arctan(mag)).astype("f4")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        south = np.where(mag > 1e-6, dz_dn / mag, 0.0).astype("f4")
+    h = dem.shape[0]
+    slope = np.empty(dem.shape, dtype="f4")
+    south = np.empty(dem.shape, dtype="f4")
+    for r0 in range(0, h, rows):
+        r1 = min(r0 + rows, h)
+        a0, a1 = max(0, r0 - 1), min(h, r1 + 1)
+        z = dem[a0:a1].astype("f4")
+        if z.shape[0] > 1:
+            dz_drow, dz_dx = np.gradient(z, res)
+        else:  # a one-row grid: no gradient across rows
+            dz_drow, dz_dx = np.zeros_like(z), np.gradient(z, res, axis=1)
+        dz_dn = -dz_drow[r0 - a0:r1 - a0]  # rows run southwards
+        dz_dx = dz_dx[r0 - a0:r1 - a0]
+        mag = np.hypot(dz_dx, dz_dn)
+        slope[r0:r1] = np.degrees(np.arctan(mag))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            south[r0:r1] = np.where(mag > 1e-6, dz_dn / mag, 0.0)
     return slope, south
 
 
-def distance_to(mask: np.ndarray, res: float, indices: bool = False):
-    """Euclidean distance (m) from every cell centre to the nearest True cell (EDT)."""
+def feature_transform(mask: np.ndarray, res: float) -> np.ndarray:
+    """Row and column (int32, shape ``(2, h, w)``) of the nearest True cell of every cell (EDT feature
+    transform of :func:`scipy.ndimage.distance_transform_edt` with sampling ``res``), without its int64
+    copy of the input."""
+    sampling = np.array([res, res], dtype=np.float64)
+    try:
+        from scipy.ndimage import _nd_image
+
+        ft = np.zeros((2,) + mask.shape, dtype=np.int32)
+        _nd_image.euclidean_feature_transform((~mask).astype(np.int8), sampling, ft)
+        return ft
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - scipy moved its private kernel
+        return ndi.distance_transform_edt(~mask, sampling=res, return_distances=False, return_indices=True)
+
+
+def distance_to(mask: np.ndarray, res: float, indices: bool = False, rows: int = ROWS):
+    """Euclidean distance (m) from every cell centre to the nearest True cell (EDT), float32.
+
+    The distances are those of :func:`scipy.ndimage.distance_transform_edt` (float64 arithmetic, then
+    rounded to float32) computed ``rows`` rows at a time from its feature transform, so the largest
+    array is the int32 transform (8 bytes a cell) rather than scipy's float64 offsets (about 40).
+    With ``indices`` the feature transform is returned too.
+    """
     if not mask.any():
         d = np.full(mask.shape, np.float32(1e6), dtype="f4")
         return (d, None) if indices else d
+    ft = feature_transform(mask, float(res))
+    d = np.empty(mask.shape, dtype="f4")
+    for r0 in range(0, mask.shape[0], rows):
+        r1 = min(r0 + rows, mask.shape[0])
+        d[r0:r1] = band_distance(ft, r0, r1, res)
     if indices:
-        d, idx = ndi.distance_transform_edt(~mask, sampling=res, return_indices=True)
-        return d.astype("f4"), idx
-    return ndi.distance_transform_edt(~mask, sampling=res).astype("f4")
+        return d, ft
+    del ft
+    return d
+
+
+def band_distance(ft: np.ndarray, r0: int, r1: int, res: float) -> np.ndarray:
+    """Rows ``r0:r1`` of the distance (m, float32) to the cells of the feature transform ``ft``, in
+    :func:`scipy.ndimage.distance_transform_edt`'s float64 arithmetic."""
+    w = ft.shape[2]
+    dt = (ft[:, r0:r1] - np.indices((r1 - r0, w), dtype=np.int32)
+          - np.array([r0, 0], dtype=np.int32)[:, None, None]).astype(np.float64)
+    dt *= float(res)
+    np.multiply(dt, dt, dt)
+    return np.sqrt(np.add.reduce(dt, axis=0)).astype("f4")
 
 
 def window_cells(res: float, metres: float) -> int:
@@ -181,20 +305,29 @@ def cell_centres(grid: Grid, rows: np.ndarray, cols: np.ndarray) -> tuple[np.nda
     return grid.xmin + (cols + 0.5) * grid.res, grid.ymax - (rows + 0.5) * grid.res
 
 
-def weighted_sample(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+def weighted_sample(rng: np.random.Generator, weights: np.ndarray, n: int, chunk: int = 1 << 22) -> np.ndarray:
     """Indices of ``n`` distinct items drawn with probability proportional to ``weights``.
 
-    Efraimidis-Spirakis: the ``n`` smallest of ``Exp(1) / w``; O(len(weights)).
+    Efraimidis-Spirakis: the ``n`` smallest of ``Exp(1) / w``; O(len(weights)). The keys are drawn and
+    compared ``chunk`` items at a time (the same draws, in the same order, as one call), keeping each
+    chunk's ``n`` smallest, so memory stays at a chunk and ``n`` keys however many items there are.
     """
-    w = np.asarray(weights, dtype="f8")
-    n = int(min(n, int(np.count_nonzero(w > 0))))
+    size = len(weights)
+    n = int(min(n, sum(int(np.count_nonzero(np.asarray(weights[i:i + chunk]) > 0)) for i in range(0, size, chunk))))
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    e = rng.exponential(size=w.shape)
-    with np.errstate(divide="ignore"):
-        keys = np.where(w > 0, e / np.where(w > 0, w, 1.0), np.inf)
+    keep_k, keep_i = [], []
+    for i0 in range(0, size, chunk):
+        w = np.asarray(weights[i0:i0 + chunk], dtype="f8")
+        e = rng.exponential(size=w.shape)
+        with np.errstate(divide="ignore"):
+            keys = np.where(w > 0, e / np.where(w > 0, w, 1.0), np.inf)
+        idx = np.argpartition(keys, n - 1)[:n] if len(keys) > n else np.arange(len(keys))
+        keep_k.append(keys[idx])
+        keep_i.append(idx + i0)
+    keys, cand = np.concatenate(keep_k), np.concatenate(keep_i)
     idx = np.argpartition(keys, n - 1)[:n]
-    return idx[np.argsort(keys[idx], kind="stable")]
+    return cand[idx[np.argsort(keys[idx], kind="stable")]]
 
 
 def spaced_sample(rng: np.random.Generator, xs, ys, weights, n: int, min_dist: float,

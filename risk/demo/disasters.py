@@ -58,7 +58,7 @@ def harm_surface(hazard: str, p: np.ndarray, people: np.ndarray, lc: np.ndarray,
 def draw_record(rng: np.random.Generator, hazard: str, harm: np.ndarray, exposed: np.ndarray, n: int, grid,
                 township_of, to_lonlat) -> pd.DataFrame:
     """``n`` disasters of one hazard: cells drawn with probability ∝ planted harm, counts drawn from it."""
-    flat = np.flatnonzero(np.nan_to_num(harm.ravel(), nan=0.0) > 0)
+    flat = np.flatnonzero(harm.ravel() > 0)  # NaN is not > 0
     w = harm.ravel()[flat].astype("f8")
     pick = rng.choice(flat, size=min(n, flat.size), replace=True, p=w / w.sum())
     rows, cols = np.divmod(pick, grid.width)

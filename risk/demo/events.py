@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from risk.demo.common import focal_mean, focal_range, weighted_sample, window_cells
+from risk.demo.common import aoi_cells, focal_mean, focal_range, weighted_sample, window_cells
 from risk.demo.landcover import BUILT_UP, LANDCOVER_KEYS, WATER
 
 MODELS = {
@@ -57,17 +57,32 @@ WATER_PENALTY = -8.0
 
 def covariates(res: float, dem, slope, south, lc, d_river, d_road, d_settlement, rain) -> dict:
     """All covariates as float32 arrays (see module docstring)."""
-    return {
-        "slope": slope,
-        "southness": south,
-        "relief": focal_range(dem, window_cells(res, WINDOW_M["relief"])),
-        "tpi": (dem - focal_mean(dem, window_cells(res, WINDOW_M["tpi"]))).astype("f4"),
-        "built_share": focal_mean((lc == BUILT_UP).astype("f4"), window_cells(res, WINDOW_M["built_share"])),
-        "prox_river": np.exp(-d_river / PROXIMITY_SCALE_M["prox_river"]).astype("f4"),
-        "prox_road": np.exp(-d_road / PROXIMITY_SCALE_M["prox_road"]).astype("f4"),
-        "prox_settlement": np.exp(-d_settlement / PROXIMITY_SCALE_M["prox_settlement"]).astype("f4"),
-        "rain": rain,
-    }
+    return {name: covariate(name, res, dict(dem=dem, slope=slope, south=south, lc=lc, d_river=d_river,
+                                            d_road=d_road, d_settlement=d_settlement, rain=rain))
+            for name in COVARIATES}
+
+
+COVARIATES = ("slope", "southness", "relief", "tpi", "built_share", "prox_river", "prox_road", "prox_settlement",
+              "rain")
+"""The covariates, in the order of :func:`covariates`."""
+
+
+def covariate(name: str, res: float, layers) -> np.ndarray:
+    """One covariate (float32) from ``layers`` (a mapping of the inputs of :func:`covariates` by
+    argument name; only those this covariate needs are read), so that they can be made one at a time."""
+    if name in ("slope", "rain"):
+        return layers[name]
+    if name == "southness":
+        return layers["south"]
+    if name == "relief":
+        return focal_range(layers["dem"], window_cells(res, WINDOW_M["relief"]))
+    if name == "tpi":
+        dem = layers["dem"]
+        return (dem - focal_mean(dem, window_cells(res, WINDOW_M["tpi"]))).astype("f4")
+    if name == "built_share":
+        return focal_mean((layers["lc"] == BUILT_UP).astype("f4"), window_cells(res, WINDOW_M["built_share"]))
+    source = {"prox_river": "d_river", "prox_road": "d_road", "prox_settlement": "d_settlement"}[name]
+    return np.exp(-layers[source] / PROXIMITY_SCALE_M[name]).astype("f4")
 
 
 def _solve_intercept(eta: np.ndarray, n_events: int) -> float:
@@ -95,7 +110,7 @@ def truth_surface(hazard: str, cov: dict, lc: np.ndarray, aoi: np.ndarray, n_eve
     spec = MODELS[hazard]
     eta = np.zeros(int(aoi.sum()), dtype="f8")
     stats = {}
-    for name, b in spec["coef"].items():
+    for name, b in spec["coef"].items():  # ``cov`` may read each covariate from disk when asked
         v = cov[name][aoi].astype("f8")
         mu, sd = float(v.mean()), float(v.std())
         sd = sd if sd > 1e-9 else 1.0
@@ -109,8 +124,12 @@ def truth_surface(hazard: str, cov: dict, lc: np.ndarray, aoi: np.ndarray, n_eve
         eta += table[lcv]
     eta[lcv == WATER] += WATER_PENALTY if "fuel" not in spec else 0.0
     b0 = _solve_intercept(eta, n_events)
+    step = 1 << 22  # cells a chunk: the float64 temporaries stay small
+    for i0 in range(0, len(eta), step):
+        eta[i0:i0 + step] = expit(b0 + eta[i0:i0 + step])
     p = np.full(aoi.shape, np.nan, dtype="f4")
-    p[aoi] = expit(b0 + eta).astype("f4")
+    p[aoi] = eta.astype("f4")
+    del eta
     return p, {"intercept": b0, "covariates": stats, "fuel": spec.get("fuel"), "sum_p": float(np.nansum(p))}
 
 
@@ -118,8 +137,8 @@ def draw_events(rng: np.random.Generator, p: np.ndarray, aoi: np.ndarray, n: int
     """``n`` distinct cells with probability ∝ p, a uniform point inside each (inside the AOI)."""
     import shapely
 
-    flat = np.flatnonzero(aoi.ravel())
-    pick = flat[weighted_sample(rng, p.ravel()[flat], n)]
+    flat = aoi_cells(aoi)
+    pick = flat[weighted_sample(rng, p.ravel()[flat], n)].astype(np.int64)
     rows, cols = np.divmod(pick, grid.width)
     x = grid.xmin + (cols + rng.uniform(0.02, 0.98, len(pick))) * grid.res
     y = grid.ymax - (rows + rng.uniform(0.02, 0.98, len(pick))) * grid.res

@@ -22,11 +22,12 @@ from rasterio.features import rasterize
 from risk.config import default_results_dir
 from risk.demo import climate, disasters, events, facilities, landcover, landscape, round2, survey_files
 from risk.demo import names as nm
-from risk.demo.common import Progress, distance_to, rng_for, scale_count, slope_aspect
+from risk.demo.common import ROWS, Progress, Store, aoi_cells, distance_to, rng_for, scale_count, slope_aspect
 from risk.demo.terrain import build_terrain, fine_dem
 from risk.grid import Grid
 from risk.io import aoi_mask as make_aoi_mask
 from risk.io import read_raster_on_grid, write_raster, write_table, write_text, write_vector
+from risk.io.batchwrite import bound_heap
 
 INPUTS = {
     "dem": "dem.tif",
@@ -118,15 +119,30 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     log(f"AOI {area_km2:,.0f} km²; grid {grid.width} x {grid.height} = {grid.size / 1e6:.1f} Mpx at {res:g} m "
         f"({'Lingyuan township names' if real else 'generic township names'})")
 
+    bound_heap()  # freed bands go back to the system (glibc would otherwise keep them on its heap)
+    store = Store()  # full-grid layers wait on disk between the steps that need them
+    try:
+        return _generate(store, log, out, seed, crs, res, aoi_p, aoi_geom, aoi_ll, area_km2, real, grid, aoi_path,
+                         area_name, chunk)
+    finally:
+        store.close()
+
+
+def _generate(store, log, out: Path, seed: int, crs: str, res: float, aoi_p, aoi_geom, aoi_ll, area_km2: float,
+              real: bool, grid: Grid, aoi_path, area_name, chunk: int) -> dict:
+    """The steps of :func:`generate`; ``store`` holds the layers a later step reads again."""
     # -- terrain ------------------------------------------------------------------------------------
     terrain = build_terrain(rng_for(seed, "terrain"), aoi_geom.bounds, crs, res, real)
-    carved = fine_dem(terrain, grid, rng_for(seed, "hills"))
-    dem = carved.dem
-    slope, south = slope_aspect(dem, res)
+    dem = fine_dem(terrain, grid, rng_for(seed, "hills"), store)  # river_dist, hand, water -> store
+    for name, arr in zip(("slope", "south"), slope_aspect(dem, res), strict=True):
+        store.put(name, arr)
+        del arr
     log("writing dem.tif")
     write_raster(dem, out / INPUTS["dem"], grid, nodata=np.nan, dtype="float32",
                  tags={"units": "m", "source": "synthetic demo (risk.demo)", "seed": seed},
                  band_description="elevation (m)")
+    store.put("dem", dem)
+    del dem
 
     # -- townships, settlements, roads, rivers ------------------------------------------------------------
     cl = landscape.coarse_layers(terrain, aoi_geom)
@@ -152,17 +168,16 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
 
     # -- land cover and population -----------------------------------------------------------------------
     aoi = make_aoi_mask(aoi_p, grid, dask_=False).values
-    ch, d_riv = carved.channel_hw, carved.river_dist
-    water = (ch > 0) & ((d_riv <= ch) | ((d_riv == 0) & (carved.main_near | (res <= 60))))
     rng_c = rng_for(seed, "landcover")
-    built = landcover.built_up(rng_c, grid, settlements, slope, water)
+    built = landcover.built_up(rng_c, grid, settlements, store["slope"], store["water"])
     srow, scol = grid.rowcol(settlements.geometry.x.to_numpy(), settlements.geometry.y.to_numpy())
     smask = np.zeros(grid.shape, dtype=bool)
     ok = grid.inside(srow, scol)
     smask[srow[ok], scol[ok]] = True
-    d_settle = distance_to(smask, res)
-    lc = landcover.classify(rng_c, grid, dem, slope, south, dem - carved.bed_near, d_settle, built, water)
-    del built, carved
+    store.put("d_settlement", distance_to(smask, res))
+    del smask
+    lc = landcover.classify(rng_c, grid, built, store)
+    del built
     shares = {c["key"]: float(np.mean(lc[aoi] == c["code"])) for c in landcover.LANDCOVER_CLASSES}
     log("writing landcover.tif (" + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + ")")
     tags = {f"class_{c['code']}": f"{c['key']} {c['name']} {c['name_en']}" for c in landcover.LANDCOVER_CLASSES}
@@ -174,6 +189,8 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
     write_raster(pop, out / INPUTS["population"], grid, nodata=np.nan, dtype="float32",
                  tags={"units": "persons per cell", "source": "synthetic demo (risk.demo)", "seed": seed},
                  band_description="population (persons per cell)")
+    store.put("pop", pop)
+    del pop
 
     # -- coarse climate / hazard grids -------------------------------------------------------------------
     g4 = climate.climate_grid(aoi_ll)
@@ -183,15 +200,21 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
         log(f"writing {INPUTS[key]} ({g4.width} x {g4.height} cells of {climate.CELL_DEG}°, EPSG:4326)")
         write_raster(arr, out / INPUTS[key], g4, nodata=np.nan, dtype="float32",
                      tags={"units": units, "description": desc, "seed": seed}, band_description=f"{key} ({units})")
-    rain = read_raster_on_grid(out / INPUTS["rain_max24h"], grid, "bilinear", dask_=False).values
+    store.put("rain", read_raster_on_grid(out / INPUTS["rain_max24h"], grid, "bilinear", dask_=False).values)
 
     # -- truth surfaces and events ------------------------------------------------------------------------
     rmask = rasterize(((g, 1) for g in roads.geometry), out_shape=grid.shape, transform=grid.transform, fill=0,
                       all_touched=True, dtype="uint8") > 0
-    cov = events.covariates(res, dem, slope, south, lc, d_riv, distance_to(rmask, res), d_settle, rain)
+    store.put("d_road", distance_to(rmask, res))
     del rmask
+    inputs = _Layers(store, {"lc": lc, "d_river": "river_dist"})
+    same = {"slope": "slope", "southness": "south", "rain": "rain"}  # covariates that are stored layers as they are
+    for name in events.COVARIATES:  # made one at a time, kept on disk
+        if name not in same:
+            store.put(f"cov_{name}", events.covariate(name, res, inputs))
+    cov = _Layers(store, {name: same.get(name, f"cov_{name}") for name in events.COVARIATES})
     counts = {h: scale_count(n, area_km2, 40) for h, n in EVENT_COUNTS.items()}
-    used, points, truth = {}, {}, {}
+    used, points = {}, {}
     for hazard in ("waterlogging", "geological", "wildfire"):
         p, used[hazard] = events.truth_surface(hazard, cov, lc, aoi, counts[hazard])
         log(f"writing truth/{hazard}.tif")
@@ -201,16 +224,17 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
                      band_description=f"true event probability per cell ({hazard})")
         points[hazard] = events.draw_events(rng_for(seed, f"events-{hazard}"), p, aoi, counts[hazard], grid,
                                             aoi_geom)
-        truth[hazard] = p
-    factors, record = _disaster_record(out, seed, grid, townships, truth, pop, lc, aoi_p, area_km2, town_of, log)
+        store.put(f"truth_{hazard}", p)
+        del p
+    factors, record = _disaster_record(out, seed, grid, townships, store, lc, aoi_p, area_km2, town_of, log)
     write_text(events.truth_readme(used, counts, res) + "\n" + disasters.readme(factors, record),
                out / "truth" / "README.md")
     _write_events(out, points, cov, lc, crs, seed)
 
     # -- survey files -------------------------------------------------------------------------------------
     wl_x, wl_y, wl_r, wl_c = points["waterlogging"]
-    sampler = _Sampler(rng_for(seed, "survey-points"), grid, aoi_geom, lc, pop, aoi, cov["prox_road"], settlements,
-                       seats)
+    sampler = _Sampler(rng_for(seed, "survey-points"), grid, aoi_geom, lc, store["pop"], aoi, cov["prox_road"],
+                       settlements, seats)
     ctx = survey_files.Context(rng_for(seed, "survey"), crs, aoi_geom, townships, settlements, real, area_km2,
                                sampler)
     kept: dict = {}
@@ -224,7 +248,7 @@ def generate(aoi_gdf, out_dir, seed: int = 42, crs: str = "EPSG:4549", res: floa
         r, c = grid.rowcol([px], [py])
         if not grid.inside(r, c)[0]:
             return False
-        return bool(lc[r[0], c[0]] != landcover.WATER and slope[r[0], c[0]] < 15.0)
+        return bool(lc[r[0], c[0]] != landcover.WATER and store.at("slope", r[:1], c[:1])[0] < 15.0)
 
     r_city = float(settlements.loc[settlements["role"] == "city", "radius_m"].max() if
                    (settlements["role"] == "city").any() else 1000.0) * 2.0
@@ -276,31 +300,55 @@ def make_config(out: Path, aoi_path: str, area_name: str, seed: int, crs: str, r
     }
 
 
-def _disaster_record(out: Path, seed: int, grid: Grid, townships, truth: dict, pop, lc, aoi_p, area_km2: float,
+def _disaster_record(out: Path, seed: int, grid: Grid, townships, store, lc, aoi_p, area_km2: float,
                      town_of, log) -> tuple[dict, dict]:
-    """Write ``truth/harm_<hazard>.tif`` and the historical-disaster record (:mod:`risk.demo.disasters`)."""
+    """Write ``truth/harm_<hazard>.tif`` and the historical-disaster record (:mod:`risk.demo.disasters`).
+
+    The truth surfaces (``truth_<hazard>``) and the population (``pop``) are read from ``store`` a band of
+    rows at a time."""
     from pyproj import Transformer
 
     rng = rng_for(seed, "disasters")
     factors = disasters.fragility(rng, townships["name"])
     labels = rasterize(((g, i + 1) for i, g in enumerate(townships.geometry)), out_shape=grid.shape,
-                       transform=grid.transform, fill=0, dtype="int32")
-    town_factor = np.array([1.0] + [factors[str(n)] for n in townships["name"]], dtype="f4")[labels]
+                       transform=grid.transform, fill=0, dtype="uint8" if len(townships) < 255 else "int32")
+    factor_of = np.array([1.0] + [factors[str(n)] for n in townships["name"]], dtype="f4")
     to_ll = Transformer.from_crs(aoi_p.crs, "EPSG:4326", always_xy=True).transform
     frames, counts = [], {}
     for hazard in disasters.RECORD_COUNTS:
-        harm, exposed = disasters.harm_surface(hazard, truth[hazard], pop, lc, town_factor)
+        harm, exposed = np.empty(grid.shape, "f4"), np.empty(grid.shape, "f4")
+        for r0 in range(0, grid.height, ROWS):
+            r1 = min(r0 + ROWS, grid.height)
+            harm[r0:r1], exposed[r0:r1] = disasters.harm_surface(
+                hazard, store.rows(f"truth_{hazard}", r0, r1), store.rows("pop", r0, r1), lc[r0:r1],
+                factor_of[labels[r0:r1]])
         write_raster(harm, out / "truth" / f"harm_{hazard}.tif", grid, nodata=np.nan, dtype="float32",
                      tags={"hazard": hazard, "model": "p * people * v[land cover] * f[township], see README.md"},
                      band_description=f"planted expected harm per cell ({hazard}), people")
         counts[hazard] = scale_count(disasters.RECORD_COUNTS[hazard], area_km2, 30)
         frames.append(disasters.draw_record(rng, hazard, harm, exposed, counts[hazard], grid, town_of, to_ll))
+        del harm, exposed
     import pandas as pd
 
     record = pd.concat(frames, ignore_index=True)
     log(f"writing {INPUTS['disasters']} ({len(record)} disasters)")
     write_table(record, out / INPUTS["disasters"])
     return factors, counts
+
+
+class _Layers:
+    """Layers by name: in memory, or read from the store (``{name: array or store key}``, else the name)."""
+
+    def __init__(self, store, names: dict):
+        self.store, self.names = store, names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        v = self.names.get(name, name)
+        return self.store[v] if isinstance(v, str) else v
+
+    def at(self, name: str, rows, cols) -> np.ndarray:
+        v = self.names.get(name, name)
+        return self.store.at(v, rows, cols) if isinstance(v, str) else v[rows, cols]
 
 
 def _rivers_frame(terrain, crs: str):
@@ -313,7 +361,7 @@ def _rivers_frame(terrain, crs: str):
 def _write_events(out: Path, points: dict, cov: dict, lc: np.ndarray, crs: str, seed: int) -> None:
     rng = rng_for(seed, "event-attributes")
     x, y, r, c = points["geological"]
-    slope, prox_road, prox_river = cov["slope"][r, c], cov["prox_road"][r, c], cov["prox_river"][r, c]
+    slope, prox_road, prox_river = (cov.at(k, r, c) for k in ("slope", "prox_road", "prox_river"))
     w = np.column_stack([np.full(len(x), 0.6), 0.3 + 0.5 * (slope > 25) + 0.4 * prox_road, 0.15 + 0.7 * prox_river])
     k = np.array([rng.choice(3, p=wi / wi.sum()) for wi in w], dtype=np.int64)
     keys = np.array(list(GEO_TYPES))[k]
@@ -339,9 +387,9 @@ class _Sampler:
 
     def __init__(self, rng, grid: Grid, aoi_geom, lc, pop, aoi, prox_road, settlements, seats):
         self.rng, self.grid, self.aoi_geom = rng, grid, aoi_geom
-        self.flat = np.flatnonzero(aoi.ravel())  # AOI cells; the weights below are over these only
+        self.flat = aoi_cells(aoi)  # AOI cells (int32); the weights below are over these only
         lc_a = lc.ravel()[self.flat]
-        self.pop = pop.ravel()[self.flat].astype("f8")
+        self.pop = pop.ravel()[self.flat]  # float32, widened where weights are made (the same values)
         self.built = lc_a == landcover.BUILT_UP
         self.land = lc_a != landcover.WATER
         self.prox_road = prox_road.ravel()[self.flat]
@@ -352,7 +400,7 @@ class _Sampler:
 
         if not (weight > 0).any():
             weight = np.ones(len(self.flat))
-        pick = self.flat[weighted_sample(self.rng, weight, n)]
+        pick = self.flat[weighted_sample(self.rng, weight, n)].astype(np.int64)
         rows, cols = np.divmod(pick, self.grid.width)
         g = self.grid
         x = g.xmin + (cols + self.rng.uniform(0.05, 0.95, len(pick))) * g.res
@@ -378,11 +426,11 @@ class _Sampler:
 
     def __call__(self, kind: str, n: int):
         if kind == "built_pop":
-            return self._cells(self.built * self.pop, n)
+            return self._cells(self.built * self.pop.astype("f8"), n)
         if kind == "built_road":
-            return self._cells(self.built * self.pop * self.prox_road, n)
+            return self._cells(self.built * self.pop.astype("f8") * self.prox_road, n)
         if kind == "settled":
-            return self._cells(self.pop * self.land, n)
+            return self._cells(self.pop.astype("f8") * self.land, n)
         if kind == "land":
             return self._cells(self.land.astype("f8"), n)
         if kind == "seat":

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from risk.demo.common import smooth_noise
+from risk.demo.common import ROWS, smooth_noise
 from risk.grid import Grid
 
 LANDCOVER_CLASSES = [
@@ -62,23 +62,42 @@ def built_up(rng: np.random.Generator, grid: Grid, settlements, slope: np.ndarra
             continue
         rs, cs, d2 = win
         np.maximum(pot[rs, cs], np.exp(-d2 / (r * r)).astype("f4"), out=pot[rs, cs])
-    noise = smooth_noise(rng, grid.bounds, 300.0).on_grid(grid)
-    return (pot * np.exp(0.35 * noise) > 0.4) & (slope < 18.0) & ~water
+    lat = smooth_noise(rng, grid.bounds, 300.0)
+    built = np.empty(grid.shape, dtype=bool)
+    for r0, r1 in _bands(grid):  # the noise a band of rows at a time (the same values as one pass)
+        noise = lat.on_rows(grid, r0, r1)
+        built[r0:r1] = (pot[r0:r1] * np.exp(0.35 * noise) > 0.4) & (slope[r0:r1] < 18.0) & ~water[r0:r1]
+    return built
 
 
-def classify(rng: np.random.Generator, grid: Grid, dem, slope, south, hand, d_settlement, built, water) -> np.ndarray:
-    """Land-cover codes (uint8) from terrain, settlements and noise (see module docstring)."""
+def _bands(grid: Grid, rows: int = ROWS):
+    """``(r0, r1)`` of every band of ``rows`` rows of ``grid``."""
+    for r0 in range(0, grid.height, rows):
+        yield r0, min(r0 + rows, grid.height)
+
+
+def classify(rng: np.random.Generator, grid: Grid, built, layers) -> np.ndarray:
+    """Land-cover codes (uint8) from terrain, settlements and noise (see module docstring).
+
+    ``layers`` holds ``dem``, ``slope``, ``south``, ``hand``, ``d_settlement`` and ``water`` on the
+    grid (read a band of rows at a time with ``layers.rows(name, r0, r1)``); every cell's class depends
+    on its own values only, so the bands give the same codes as one pass.
+    """
     b = grid.bounds
-    n1 = smooth_noise(rng, b, 1500.0).on_grid(grid)
-    n2 = smooth_noise(rng, b, 400.0).on_grid(grid)
-    n3 = smooth_noise(rng, b, 2500.0).on_grid(grid)
-    crop = 2.3 - slope / 6.0 - hand / 70.0 + 0.8 * np.exp(-d_settlement / 1500.0) + 0.6 * n1 + 0.3 * n2
-    forest = -0.8 + slope / 9.0 + (dem - 550.0) / 300.0 - 0.5 * south + 0.6 * n3 + 0.3 * n2
-    grass = -0.5 + 0.7 * south + slope / 30.0 - 0.4 * n3 + 0.3 * n1
-    lc = np.where(crop >= forest, np.where(crop >= grass, CROPLAND, GRASSLAND),
-                  np.where(forest >= grass, FOREST, GRASSLAND)).astype("uint8")
-    lc[built] = BUILT_UP
-    lc[water] = WATER
+    lat1, lat2, lat3 = smooth_noise(rng, b, 1500.0), smooth_noise(rng, b, 400.0), smooth_noise(rng, b, 2500.0)
+    lc = np.empty(grid.shape, dtype="uint8")
+    for r0, r1 in _bands(grid):
+        n1, n2, n3 = (lat.on_rows(grid, r0, r1) for lat in (lat1, lat2, lat3))
+        dem, sl, so, hand, d_settlement = (layers.rows(k, r0, r1) for k in ("dem", "slope", "south", "hand",
+                                                                             "d_settlement"))
+        crop = 2.3 - sl / 6.0 - hand / 70.0 + 0.8 * np.exp(-d_settlement / 1500.0) + 0.6 * n1 + 0.3 * n2
+        forest = -0.8 + sl / 9.0 + (dem - 550.0) / 300.0 - 0.5 * so + 0.6 * n3 + 0.3 * n2
+        grass = -0.5 + 0.7 * so + sl / 30.0 - 0.4 * n3 + 0.3 * n1
+        band = np.where(crop >= forest, np.where(crop >= grass, CROPLAND, GRASSLAND),
+                        np.where(forest >= grass, FOREST, GRASSLAND)).astype("uint8")
+        band[built[r0:r1]] = BUILT_UP
+        band[layers.rows("water", r0, r1)] = WATER
+        lc[r0:r1] = band
     return lc
 
 

@@ -36,7 +36,15 @@ import shapely
 from rasterio.features import rasterize
 from shapely import LineString
 
-from risk.demo.common import Lattice, distance_to, smooth_noise, smooth_polyline
+from risk.demo.common import (
+    ROWS,
+    Lattice,
+    band_distance,
+    distance_to,
+    feature_transform,
+    smooth_noise,
+    smooth_polyline,
+)
 from risk.grid import Grid
 
 ELEV_LOW, ELEV_SPAN = 300.0, 800.0
@@ -352,6 +360,53 @@ def carve(z: np.ndarray, grid: Grid, segs) -> Carved:
     return Carved(dem, d, bed, ch[near].astype("f4"), main[near], mask)
 
 
+def carve_into(z: np.ndarray, grid: Grid, segs, store, rows: int = ROWS) -> np.ndarray:
+    """:func:`carve` on the analysis grid, a band of ``rows`` rows at a time, for the generator.
+
+    ``z`` (float32) becomes the carved DEM in place and is returned; the layers later steps need go to
+    ``store`` (:class:`risk.demo.common.Store`) band by band: ``river_dist`` (m), ``hand`` (the DEM
+    minus the bed elevation of the nearest river cell) and ``water`` (open channel: within the
+    channel half-width of its river, or on a river cell of a main river or at ``res <= 60``). Every
+    value equals :func:`carve`'s; the rivers' cells are kept as a sorted list rather than a raster of
+    segment ids, and the distances come from the feature transform a band at a time.
+    """
+    geoms, zr, vw, ch, main = segs
+    h, w = grid.shape
+    for name, dtype in (("river_dist", "f4"), ("hand", "f4"), ("water", bool)):
+        store.create(name, grid.shape, dtype)
+    if len(geoms) == 0:
+        for r0 in range(0, h, rows):
+            n = min(rows, h - r0)
+            store.write_rows("river_dist", r0, np.full((n, w), 1e6, "f4"))
+            store.write_rows("hand", r0, np.zeros((n, w), "f4"))
+            store.write_rows("water", r0, np.zeros((n, w), bool))
+        return z
+    ids = rasterize(((g, i) for i, g in enumerate(geoms)), out_shape=grid.shape, transform=grid.transform,
+                    fill=-1, all_touched=True, dtype="int32")
+    cells = np.flatnonzero(ids >= 0)  # sorted
+    cell_id = ids.ravel()[cells]
+    del ids
+    mask = np.zeros(grid.shape, dtype=bool)
+    mask.ravel()[cells] = True
+    ft = feature_transform(mask, float(grid.res))
+    del mask
+    for r0 in range(0, h, rows):
+        r1 = min(r0 + rows, h)
+        d = band_distance(ft, r0, r1, grid.res)
+        near = cell_id[np.searchsorted(cells, ft[0, r0:r1].astype(np.int64) * w + ft[1, r0:r1])]
+        bed = zr[near].astype("f4")
+        hw = vw[near].astype("f4")
+        g = 1.0 - np.exp(-np.square(d / hw))
+        dem = (bed + (z[r0:r1].astype("f4") - bed) * g).astype("f4")
+        z[r0:r1] = dem
+        chw = ch[near].astype("f4")
+        water = (chw > 0) & ((d <= chw) | ((d == 0) & (main[near] | (grid.res <= 60))))
+        store.write_rows("river_dist", r0, d)
+        store.write_rows("hand", r0, dem - bed)
+        store.write_rows("water", r0, water)
+    return z
+
+
 RIVER_NAMES_LINGYUAN = ["大凌河", "青龙河", "渗津河", "牤牛河", "老哈河", "瀑河", "西大河", "热水汤河"]
 _RIVER_PREFIX = ["石", "黑", "白", "老虎", "柳", "杨", "马", "羊", "北", "南", "东", "西", "大", "小", "前", "后",
                  "长", "清水", "沙", "榆树", "黄土", "梨树", "桃花", "红石", "鹰", "狼", "鸽子", "杏树", "双庙",
@@ -429,8 +484,9 @@ def hill_noise(rng: np.random.Generator, bounds, finest: float) -> Lattice:
     return lat
 
 
-def fine_dem(terrain: Terrain, grid: Grid, rng: np.random.Generator) -> Carved:
-    """The carved DEM on the analysis grid: the drainage surface plus hillslope texture, valleys carved."""
+def fine_dem(terrain: Terrain, grid: Grid, rng: np.random.Generator, store) -> np.ndarray:
+    """The carved DEM on the analysis grid: the drainage surface plus hillslope texture, valleys carved
+    (:func:`carve_into`: the river distance, HAND and open water go to ``store``)."""
     z = terrain.base.on_grid(grid)
     z += hill_noise(rng, grid.bounds, max(2.0 * grid.res, 60.0)).on_grid(grid)
-    return carve(z, grid, segments(terrain.pieces, terrain.threshold_km2))
+    return carve_into(z, grid, segments(terrain.pieces, terrain.threshold_km2), store)

@@ -260,7 +260,7 @@ if all(config["inputs"].get(k) for k in ("depots", "roads", "population", "towns
             str(BENCH / "relief_access.tsv")
         threads: 1  # single-threaded: the cost-distance search is one pass
         resources:
-            # cost-distance is a whole-grid search: about 60 bytes per cell (see docs/capacity.md)
+            # cost-distance is a whole-grid search: about 8 bytes per cell plus the hours (see docs/capacity.md)
             mem_mb=4000,
         conda:
             "../envs/risk.yaml"

@@ -13,17 +13,18 @@ def main(snakemake):
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     with rule_session(snakemake.log[0], p.dask):
         grid = io.read_grid(inp.grid)
-        mask, zones = (io.read_raster_on_grid(path, grid, resampling="nearest", dtype="uint8",
-                                              dask_=False).values for path in (inp.mask, inp.zones))
+        # slope and mask stay lazy: slope read a row of chunks at a time, the mask after the search
+        slope, mask = (io.read_raster_on_grid(path, grid, resampling=rs, dtype=dt).data
+                       for path, rs, dt in ((inp.slope, "bilinear", "float32"), (inp.mask, "nearest", "uint8")))
         roads = require_fields(io.read_vector(inp.roads, crs=grid.crs), ("class",), inp.roads, "roads")
         depots, townships = (io.read_vector(path, crs=grid.crs) for path in (inp.depots, inp.townships))
         hours = access.relief_hours(
-            io.read_raster_on_grid(inp.slope, grid, resampling="bilinear", dask_=False).values, mask, roads,
-            depots, grid, road_speeds_kmh=p.road_speeds_kmh, unknown_road_kmh=p.unknown_road_kmh,
+            slope, mask, roads, depots, grid, road_speeds_kmh=p.road_speeds_kmh, unknown_road_kmh=p.unknown_road_kmh,
             offroad=p.offroad, coarsen=p.coarsen, dispatch_hours=p.dispatch_hours)
-        population = io.read_population_on_grid(inp.population, grid, dask_=False).values
-        table = access.reach_by_township(hours, population, zones, mask, townships, grid, p.high_levels,
-                                         p.max_hours)
+        table = access.reach_by_township(  # population and zones read a row of chunks at a time as well
+            hours, io.read_population_on_grid(inp.population, grid).data,
+            io.read_raster_on_grid(inp.zones, grid, resampling="nearest", dtype="uint8").data,
+            mask, townships, grid, p.high_levels, p.max_hours)
         io.write_raster(grid.like(hours), out.hours, grid, cog=True,
                         tags=access.hours_tags(p.road_speeds_kmh, p.offroad, p.coarsen),
                         band_description=access.HOURS_DESCRIPTION)
