@@ -437,7 +437,7 @@ def _cell_speed_rows(slope_deg, road_kmh: np.ndarray, offroad: Mapping[str, floa
 def hours_tags(road_speeds_kmh: Mapping[str, float], offroad: Mapping[str, float],
                coarsen: int) -> dict[str, str]:
     """GeoTIFF metadata of the travel-time raster: units, method and the speeds used."""
-    return {"UNITS": "hours", "METHOD": "skimage.graph.MCP_Geometric cost-distance, 8-connected",
+    return {"UNITS": "hours", "METHOD": "Dijkstra cost-distance, 8-connected, the cost model of skimage.graph.MCP_Geometric",
             "ROAD_SPEEDS_KMH": str(dict(road_speeds_kmh)), "OFFROAD": f"Tobler {dict(offroad)}",
             "COARSEN": str(int(coarsen)), "NODATA_MEANING": "outside the area or unreachable"}
 
