@@ -88,3 +88,67 @@ def test_validate_run_reads_one_hazard_at_a_time_with_the_same_result():
     whole = V.validate_run(table, "x.csv", grid, towns, layers, people, name_field="name")
     lazy = V.validate_run(table, "x.csv", grid, towns, {h: loader(h) for h in layers}, people, name_field="name")
     assert lazy == whole and list(whole["hazards"]) == ["wind", "fire"] and calls == ["wind", "fire", "quake"]
+
+
+def _ranked(scores, zones, cells, harm_at, labels, harm_by_label, top=0.01):
+    """The figures by ranking every cell of whole arrays (the former implementation): the reference."""
+    harm_cells = np.zeros(zones.shape)
+    harm_cells.flat[cells] = harm_at
+    valid = np.isfinite(scores["risk"]) & (zones > 0)
+    harm, high = harm_cells[valid], zones[valid] >= 4
+    out = {"recorded_harm": round(float(harm.sum()), 3), "zones45_area_share": round(float(high.mean()), 4),
+           "scores": {}}
+    for name, arr in scores.items():
+        curve = V.capture_curve(np.nan_to_num(arr[valid], nan=0.0), harm)
+        harm45 = float(harm[high].sum() / harm.sum()) if name == "risk" else float(np.interp(high.mean(),
+                                                                                              V.AREA_STEPS, curve))
+        out["scores"][name] = {"capture_auc": round(float(np.trapezoid(curve, V.AREA_STEPS)), 4),
+                               "harm_share_top": round(float(np.interp(top, V.AREA_STEPS, curve)), 4),
+                               "harm_share_zones45": round(harm45, 4),
+                               "township_spearman": V.township_spearman(arr[valid], labels[valid], harm_by_label),
+                               "curve": [round(float(x), 4) for x in curve]}
+    out["top_area_share"] = top
+    return out
+
+
+def _case(seed=0, shape=(60, 80)):
+    """Rasters with many ties (zeros, a few levels), NaN outside, zones, townships and 40 harmed cells."""
+    rng = np.random.default_rng(seed)
+    risk = np.where(rng.random(shape) < 0.7, 0.0, rng.integers(1, 9, shape) / 4).astype("f4")
+    risk[:, :9] = np.nan
+    hazard = rng.random(shape).astype("f4")
+    hazard[rng.random(shape) < 0.3] = np.nan  # NaN inside the area: counts as 0 in the ranking
+    people = np.where(rng.random(shape) < 0.5, 0, rng.integers(0, 5, shape)).astype("f4")
+    zones = np.where(np.isfinite(risk), rng.integers(1, 6, shape), 0).astype("uint8")
+    labels = (np.arange(shape[1])[None, :] // 9 + 1).repeat(shape[0], 0).astype("int32")  # 9 townships + 0
+    labels[:5] = 0
+    cells = np.sort(rng.choice(risk.size, 40, replace=False))
+    harm = rng.exponential(10.0, cells.size)
+    harm[:3] = 0.0
+    return (risk, risk * 2, hazard, people), zones, cells, harm, labels, rng.random(9)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_block_sums_equal_ranking_every_cell_on_numpy_and_dask(seed):
+    import dask.array as da
+
+    layers, zones, cells, harm, labels, by_label = _case(seed)
+    scores = V.hazard_scores(*layers)
+    want = _ranked(scores, zones, cells, harm, labels, by_label, top=0.05)
+    assert 0 < want["scores"]["risk"]["harm_share_top"] < 1  # the case is not degenerate
+    assert V.validate_hazard(scores, zones, (cells, harm), labels, by_label, 0.05) == want
+    for chunk in (16, 23):
+        lazy = V.hazard_scores(*(da.from_array(a, chunks=chunk) for a in layers))
+        got = V.validate_hazard(lazy, da.from_array(zones, chunks=chunk), (cells, harm), labels, by_label, 0.05)
+        assert got == want, chunk
+
+
+def test_capture_curve_from_groups_of_equal_scores():
+    rng = np.random.default_rng(5)
+    score = rng.integers(0, 4, 200).astype("f8")
+    harm = np.where(rng.random(200) < 0.1, rng.random(200), 0.0)
+    u, inv = np.unique(-score, return_inverse=True)
+    got = V.curve_from_groups(np.bincount(inv), np.bincount(inv, weights=harm), harm.sum())
+    np.testing.assert_array_equal(got, V.capture_curve(score, harm))
+    assert got[0] == 0.0 and got[-1] == pytest.approx(1.0)
+    assert np.isnan(V.curve_from_groups(np.array([3.0]), np.zeros(1), 0.0)).all()

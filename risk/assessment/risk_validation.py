@@ -12,14 +12,21 @@ hazard alone and the plain product hazard × people) is judged by:
 * **zones 4–5**: the share of the area in the risk zoning's zones 4–5 and the share of the harm there;
   for a baseline, the harm share of its top cells over the same area share;
 * the **township Spearman** between the mean score of a township and the harm recorded in it.
+
+Every figure comes from sums over blocks of cells (:func:`validate_hazard`): memory stays at one block per
+worker whatever the size of the grid, and the numbers are those of ranking every cell (:func:`capture_curve`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
+import dask
+import dask.array as da
 import numpy as np
 import pandas as pd
+import xarray as xr
 from scipy.stats import spearmanr
 
 from risk.errors import InputError
@@ -31,10 +38,29 @@ area where people live), and 0."""
 BASELINES = ("exposure", "hazard", "hazard_x_people")
 
 
+def curve_from_groups(area: np.ndarray, got: np.ndarray, total: float,
+                      area_steps: np.ndarray = AREA_STEPS) -> np.ndarray:
+    """Capture curve from groups of equally scored cells, highest score first: their cell counts ``area`` and
+    the harm ``got`` recorded in each; ``total`` is the harm of all groups. The curve runs straight across a group.
+
+    Examples
+    --------
+    >>> curve_from_groups(np.array([1.0, 3.0]), np.array([2.0, 2.0]), 4.0, np.array([0, .25, .5, 1])).tolist()
+    [0.0, 0.5, 0.6666666666666666, 1.0]
+    """
+    area = np.asarray(area, dtype="f8")
+    if area.sum() == 0 or not total > 0:
+        return np.full(len(area_steps), np.nan)
+    x = np.r_[0.0, np.cumsum(area) / area.sum()]
+    y = np.r_[0.0, np.cumsum(np.asarray(got, dtype="f8")) / total]
+    return np.interp(area_steps, x, y)
+
+
 def capture_curve(score: np.ndarray, harm: np.ndarray, area_steps: np.ndarray = AREA_STEPS) -> np.ndarray:
     """Cumulative share of ``harm`` captured by the highest-``score`` cells at each share of the area.
 
-    ``score`` and ``harm`` are 1-D over the valid cells; equal scores are averaged over.
+    ``score`` and ``harm`` are 1-D over the valid cells; equal scores are averaged over. This ranks every
+    cell; a raster's curve, block by block, is :func:`validate_hazard` (the same numbers).
 
     Examples
     --------
@@ -46,15 +72,21 @@ def capture_curve(score: np.ndarray, harm: np.ndarray, area_steps: np.ndarray = 
     """
     score = np.asarray(score, dtype="f8")
     harm = np.asarray(harm, dtype="f8")
-    total = harm.sum()
-    if score.size == 0 or total <= 0:
+    if score.size == 0:
         return np.full(len(area_steps), np.nan)
     uniq, inv = np.unique(-score, return_inverse=True)  # groups of equal score, highest first
-    area = np.bincount(inv, minlength=uniq.size).astype("f8")
-    got = np.bincount(inv, weights=harm, minlength=uniq.size)
-    x = np.r_[0.0, np.cumsum(area) / score.size]
-    y = np.r_[0.0, np.cumsum(got) / total]
-    return np.interp(area_steps, x, y)
+    area = np.bincount(inv, minlength=uniq.size)
+    return curve_from_groups(area, np.bincount(inv, weights=harm, minlength=uniq.size), harm.sum(), area_steps)
+
+
+def spearman_from_sums(sums: np.ndarray, counts: np.ndarray, harm_by_label: np.ndarray) -> float | None:
+    """Spearman between each township's mean score (``sums / counts``) and its recorded harm; None for fewer
+    than three townships with cells."""
+    have = np.asarray(counts) > 0
+    if have.sum() < 3:
+        return None
+    rho = spearmanr(np.asarray(sums)[have] / np.asarray(counts)[have], np.asarray(harm_by_label)[have]).statistic
+    return None if not np.isfinite(rho) else round(float(rho), 4)
 
 
 def township_spearman(score: np.ndarray, labels: np.ndarray, harm_by_label: np.ndarray) -> float | None:
@@ -63,58 +95,151 @@ def township_spearman(score: np.ndarray, labels: np.ndarray, harm_by_label: np.n
     ok = np.isfinite(score) & (labels >= 1) & (labels <= n)
     s = np.bincount(labels[ok] - 1, weights=score[ok], minlength=n)
     c = np.bincount(labels[ok] - 1, minlength=n)
-    have = c > 0
-    if have.sum() < 3:
-        return None
-    rho = spearmanr(s[have] / c[have], harm_by_label[have]).statistic
-    return None if not np.isfinite(rho) else round(float(rho), 4)
+    return spearman_from_sums(s, c, harm_by_label)
 
 
 def record_cells(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, shape, harm_column: str,
-                 where: str = "disaster record") -> np.ndarray:
-    """Recorded harm summed per cell (2-D), from each row's cell; rows off the grid are dropped."""
+                 where: str = "disaster record") -> tuple[np.ndarray, np.ndarray]:
+    """Recorded harm summed per cell: the cells (flat indices on a grid of ``shape``, ascending) and their harm.
+
+    Rows off the grid are dropped.
+
+    Examples
+    --------
+    >>> rec = pd.DataFrame({"loss": [1.0, 2.0, 4.0, 8.0]})
+    >>> cells, harm = record_cells(rec, np.array([1, 0, 1, 5]), np.array([1, 2, 1, 0]), (3, 3), "loss")
+    >>> cells.tolist(), harm.tolist()
+    ([2, 4], [2.0, 5.0])
+    """
     if harm_column not in record:
         raise InputError(f"{where}: no column {harm_column!r} (validation.harm_column); it has "
                          f"{', '.join(map(str, record.columns))}")
     harm = pd.to_numeric(record[harm_column], errors="coerce").fillna(0.0).to_numpy("f8")
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     ok = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-    out = np.zeros(shape, dtype="f8")
-    np.add.at(out, (rows[ok], cols[ok]), harm[ok])
-    return out
+    cells, inv = np.unique(rows[ok] * shape[1] + cols[ok], return_inverse=True)
+    out = np.zeros(cells.size)
+    np.add.at(out, inv, harm[ok])
+    return cells, out
 
 
-def validate_hazard(scores: Mapping[str, np.ndarray], zones: np.ndarray, harm_cells: np.ndarray,
-                    labels: np.ndarray, harm_by_label: np.ndarray, top_area_share: float = 0.01) -> dict:
-    """The figures of one hazard for every score (``risk`` first, then the baselines).
+def _raw(a):
+    return a.data if isinstance(a, xr.DataArray) else a
+
+
+def _at_cells(arrays, cells: np.ndarray, shape) -> list[np.ndarray]:
+    """Values of each 2-D array (numpy or Dask, dtype kept) at flat ``cells``; Dask ones in one compute."""
+    rows, cols = np.unravel_index(cells, shape)
+    parts = [a.vindex[rows, cols] if isinstance(a, da.Array) else np.asarray(a)[rows, cols] for a in arrays]
+    return [np.asarray(p) for p in dask.compute(*parts)]
+
+
+def _block_sums(zones, labels, risk, *scores, thresholds, n: int) -> np.ndarray:
+    """One block's partial sums (all additive): valid cells (finite ``risk``, a zone), of them in zones 4-5;
+    per score its per-township sum and count of finite values (labels 0..n) and its cells in each group of
+    :func:`_groups`."""
+    valid = np.isfinite(risk) & (np.asarray(zones) > 0)
+    lab = np.asarray(labels)[valid].astype(np.int64)
+    lab = np.where((lab >= 1) & (lab <= n), lab, 0)
+    out = [np.array([valid.sum(), (np.asarray(zones)[valid] >= 4).sum()], dtype="f8")]
+    for s, t in zip(scores, thresholds, strict=True):
+        v = np.asarray(s)[valid]
+        fin = np.isfinite(v) & (lab > 0)
+        out.append(np.bincount(lab[fin], weights=v[fin], minlength=n + 1))
+        out.append(np.bincount(lab[fin], minlength=n + 1).astype("f8"))
+        out.append(np.bincount(_groups(np.nan_to_num(v.astype("f8"), nan=0.0), t), minlength=2 * t.size + 1)
+                   .astype("f8"))
+    return np.concatenate(out)
+
+
+def _groups(v: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Group of each value against the ascending thresholds ``t``: ``2k + 1`` equal to ``t[k]``, ``2k`` strictly
+    between ``t[k - 1]`` and ``t[k]`` (``2 t.size`` above the last).
+
+    Examples
+    --------
+    >>> _groups(np.array([0.0, 1.0, 1.5, 2.0, 3.0]), np.array([1.0, 2.0])).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    k = np.searchsorted(t, v, side="left")
+    eq = np.zeros(v.shape, dtype=bool) if t.size == 0 else t[np.minimum(k, t.size - 1)] == v
+    return 2 * k + eq
+
+
+def raster_sums(zones, labels, scores: Mapping[str, object], thresholds: Mapping[str, np.ndarray],
+                n: int) -> np.ndarray:
+    """:func:`_block_sums` over whole rasters (numpy) or summed over their Dask blocks (the same numbers).
+
+    ``scores`` holds ``risk`` (it sets the valid cells); ``thresholds`` the ascending harm-cell scores of each.
+    """
+    names = list(scores)
+    arrs = [_raw(zones), _raw(labels), _raw(scores["risk"])] + [_raw(scores[k]) for k in names]
+    kernel = partial(_block_sums, thresholds=[thresholds[k] for k in names], n=n)
+    chunked = [a for a in arrs if isinstance(a, da.Array)]
+    if not chunked:
+        return kernel(*arrs)
+    chunks = chunked[0].chunks
+    arrs = [a.rechunk(chunks) if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=chunks)
+            for a in arrs]
+    parts = [dask.delayed(kernel)(*blocks) for blocks in zip(*(a.to_delayed().ravel() for a in arrs), strict=True)]
+    return np.sum(dask.compute(*parts), axis=0)
+
+
+def validate_hazard(scores: Mapping[str, object], zones, harm_cells: tuple[np.ndarray, np.ndarray],
+                    labels, harm_by_label: np.ndarray, top_area_share: float = 0.01) -> dict:
+    """The figures of one hazard for every score (``risk`` first, then the baselines), block by block.
+
+    The capture curve needs the cells of each score ranked; only the groups of equal score that hold recorded
+    harm matter (between them the curve is flat), so one pass counts, per block, the cells above, at and
+    between the scores of the harm cells: the same curve as :func:`capture_curve` of every cell, in one
+    block's memory.
 
     Parameters
     ----------
     scores : mapping
-        Name -> 2-D score raster (NaN outside the study area), ``risk`` among them.
-    zones : ndarray
+        Name -> 2-D score raster (numpy, Dask or DataArray; NaN outside the study area), ``risk`` among them.
+    zones : array
         The risk zoning (1–5, 0 outside).
-    harm_cells : ndarray
-        Recorded harm per cell (:func:`record_cells`).
-    labels, harm_by_label : ndarray
+    harm_cells : tuple of ndarray
+        Cells with recorded harm and their harm (:func:`record_cells`).
+    labels, harm_by_label : array
         Township label of every cell (1..n, 0 none) and the harm recorded in each township.
     top_area_share : float
         Area share of ``harm_share_top``.
     """
-    valid = np.isfinite(scores["risk"]) & (zones > 0)
-    harm = harm_cells[valid]
-    high = zones[valid] >= 4
-    high_area = float(high.mean())
-    out = {"recorded_harm": round(float(harm.sum()), 3), "zones45_area_share": round(high_area, 4), "scores": {}}
-    for name, arr in scores.items():
-        s = np.nan_to_num(arr[valid], nan=0.0)
-        curve = capture_curve(s, harm)
-        harm45 = float(harm[high].sum() / harm.sum()) if name == "risk" and harm.sum() > 0 else \
+    names = list(scores)
+    n = len(harm_by_label)
+    cells, harm = harm_cells
+    z_at, r_at, *s_at = _at_cells([_raw(zones), _raw(scores["risk"])] + [_raw(scores[k]) for k in names], cells,
+                                  np.shape(_raw(zones)))
+    valid_at = np.isfinite(r_at) & (z_at > 0)
+    harm = harm[valid_at]
+    thresholds, got = {}, {}
+    for k, v in zip(names, s_at, strict=True):
+        t, inv = np.unique(np.nan_to_num(v[valid_at].astype("f8"), nan=0.0), return_inverse=True)
+        thresholds[k] = t
+        got[k] = np.zeros(2 * t.size + 1)
+        got[k][1::2] = np.bincount(inv, weights=harm, minlength=t.size)  # harm cells in flat order
+    sums = raster_sums(zones, labels, scores, thresholds, n)
+    n_valid, n_high = sums[0], sums[1]
+    high_area = n_high / n_valid if n_valid else np.nan
+    total = harm.sum()
+    out = {"recorded_harm": round(float(total), 3), "zones45_area_share": round(float(high_area), 4), "scores": {}}
+    i = 2
+    for k in names:
+        lab_sum, lab_count = sums[i + 1: i + 1 + n], sums[i + n + 2: i + 2 * n + 2]
+        i += 2 * (n + 1)
+        area = sums[i: i + 2 * thresholds[k].size + 1][::-1]  # highest score first
+        i += 2 * thresholds[k].size + 1
+        keep = area > 0
+        curve = curve_from_groups(area[keep], got[k][::-1][keep], total)
+        harm45 = float(harm[z_at[valid_at] >= 4].sum() / total) if k == "risk" and total > 0 else \
             float(np.interp(high_area, AREA_STEPS, curve))
-        out["scores"][name] = {
+        out["scores"][k] = {
             "capture_auc": round(float(np.trapezoid(curve, AREA_STEPS)), 4),
             "harm_share_top": round(float(np.interp(top_area_share, AREA_STEPS, curve)), 4),
             "harm_share_zones45": round(harm45, 4),
-            "township_spearman": township_spearman(arr[valid], labels[valid], harm_by_label),
+            "township_spearman": spearman_from_sums(lab_sum, lab_count, harm_by_label),
             "curve": [round(float(x), 4) for x in curve],
         }
     out["top_area_share"] = top_area_share
@@ -136,8 +261,8 @@ def validate(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scores: M
         Hazard -> {score name -> 2-D raster}.
     zones : mapping
         Hazard -> its risk zoning.
-    labels : ndarray
-        Township label of every cell (1..n in the order of ``township_names``).
+    labels : array
+        Township label of every cell (1..n in the order of ``township_names``), numpy or Dask.
     township_names : list of str
         Names of the townships, matched against the record's ``township``; a row whose township is not
         among them counts for its cell only.
@@ -151,7 +276,7 @@ def validate(record: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, scores: M
         if not sel.any():
             continue
         sub = record[sel]
-        cells = record_cells(sub, rows[sel], cols[sel], labels.shape, harm_column)
+        cells = record_cells(sub, rows[sel], cols[sel], np.shape(_raw(labels)), harm_column)
         harm = pd.to_numeric(sub[harm_column], errors="coerce").fillna(0.0)
         by_name = harm.groupby(sub["township"].astype(str) if "township" in sub else 0).sum()
         per_label = np.array([float(by_name.get(n, 0.0)) for n in township_names])
@@ -217,7 +342,7 @@ def hazard_scores(risk: np.ndarray, exposure: np.ndarray, hazard: np.ndarray, pe
     (['risk', 'exposure', 'hazard', 'hazard_x_people'], [5.0, 0.0])
     """
     return {"risk": risk, "exposure": exposure, "hazard": hazard,
-            "hazard_x_people": hazard * np.nan_to_num(people, nan=0.0)}
+            "hazard_x_people": hazard * np.nan_to_num(people)}  # NaN: no people (Dask takes no nan=)
 
 
 def validate_run(table: pd.DataFrame, where: str, grid, townships, layers: Mapping[str, Mapping[str, np.ndarray]],
@@ -234,18 +359,19 @@ def validate_run(table: pd.DataFrame, where: str, grid, townships, layers: Mappi
     townships : GeoDataFrame
         Township polygons (their name field is matched against the record's ``township``).
     layers : mapping
-        Hazard -> ``{"risk", "exposure", "hazard", "zones"}`` 2-D arrays on the grid, or a function without
+        Hazard -> ``{"risk", "exposure", "hazard", "zones"}`` 2-D arrays on the grid (numpy or Dask: a Dask
+        one is reduced block by block, never whole in memory), or a function without
         arguments that returns them (called when that hazard's turn comes, so that only one hazard's rasters
         are held at a time).
-    people : ndarray
-        Residents per cell.
+    people : array
+        Residents per cell (numpy or Dask).
     """
     from risk.assessment.township_tables import township_names
     from risk.capacity.comprehensive_risk import township_labels
 
     record = parse_record(table, where)
     rows, cols = record_rowcol(record, grid)
-    labels = np.asarray(township_labels(townships, grid, dask_=False).values)
+    labels = township_labels(townships, grid).data  # block by block, as the rasters
     names = list(township_names(townships, name_field)["name_zh"])
     kw = {"harm_column": harm_column, "top_area_share": top_area_share}
     out = validate(record, rows, cols, {}, {}, labels, names, **kw)

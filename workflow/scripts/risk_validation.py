@@ -15,7 +15,7 @@ from risk.runtime import rule_session
 
 
 def _read(grid, files):
-    return {k: io.read_raster_on_grid(f, grid, "nearest", dask_=False).values
+    return {k: io.read_raster_on_grid(f, grid, "nearest").data  # Dask: reduced block by block
             for k, f in zip(("risk", "exposure", "hazard", "zones"), files, strict=True)}
 
 
@@ -27,7 +27,7 @@ def main(snakemake):
                   for h, *files in zip(p.hazards, inp.risks, inp.exposures, inp.hazards, inp.zones, strict=True)}
         result = V.validate_run(read_text_table(inp.disasters), inp.disasters, grid,
                                 io.read_vector(inp.townships, crs=grid.crs), layers,
-                                io.read_population_on_grid(inp.population, grid, dask_=False).values,
+                                io.read_population_on_grid(inp.population, grid).data,
                                 name_field=p.name_field, harm_column=p.harm_column,
                                 top_area_share=p.top_area_share)
         io.write_json(result, out.json)
