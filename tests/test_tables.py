@@ -134,3 +134,34 @@ def test_township_table_with_no_points(setup):
                                       zoning_tags={}, grid=g, points=pts, point_zones=pz,
                                       categories=["crane"])
     assert long.empty and gdf["pts_crane_total"].tolist() == [0, 0, 0]
+
+
+def test_zone_stats_same_on_numpy_and_dask_whatever_the_windows(setup):
+    """Dask rasters are read a window (strip of rows) at a time: the same table as numpy, whatever the chunks
+    and the window rows (16-row strips against the whole grid in one window)."""
+    g, zones, risks, aoi, pop, tw, cells = setup
+
+    def run(chunk=None, rows=None):
+        def arr(v):
+            a = g.like(v)
+            return a.chunk(chunk) if chunk else a
+        return tables.zone_stats(tw, {k: arr(v) for k, v in zones.items()}, {k: arr(v) for k, v in risks.items()},
+                                 arr(pop), arr(aoi), g, window_rows=rows)
+
+    whole = run(rows=1000)
+    for chunk, rows in ((None, None), (16, None), (23, 7), (23, 23)):
+        got = run(chunk, rows)
+        assert list(got.columns) == list(whole.columns)
+        np.testing.assert_allclose(got.to_numpy(float), whole.to_numpy(float), rtol=1e-9, atol=1e-6)
+
+
+def test_exposed_source_reads_windows_of_a_file(setup, tmp_path):
+    from risk import io
+
+    g, zones, risks, aoi, pop, tw, cells = setup
+    io.write_raster(g.like(risks["wind"]), tmp_path / "r.tif", g)
+    src = tables.exposed_source(str(tmp_path / "r.tif"), g, "x")
+    r = risks["wind"][5:12, 3:40]
+    want = np.where(np.isfinite(r), (r > 0).astype("f4"), np.nan)
+    np.testing.assert_array_equal(src.read_window(3, 5, 37, 7), want)
+    assert src.extent() == g.bounds and src.res() == (g.res, g.res)

@@ -2,6 +2,7 @@
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import box
 
@@ -40,3 +41,16 @@ def test_township_stability_matches_numpy(small_grid):
             assert out.loc[i, f"{name}_mean_stability"] == pytest.approx(round(float(v.mean()), 4), abs=1e-4)
             share = round(float((v >= 0.8 - 1e-6).mean()), 4)
             assert out.loc[i, f"{name}_stable_share"] == pytest.approx(share, abs=1e-4)
+
+
+def test_township_stability_same_on_numpy_and_dask_whatever_the_windows(small_grid):
+    g = small_grid
+    rng = np.random.default_rng(4)
+    stab = {n: (rng.integers(0, 11, g.shape) / 10).astype("f4") for n in ("wind", "multi_hazard")}
+    xmin, ymin, xmax, ymax = g.bounds  # polygons cutting cells: partial cells weigh in
+    polys = [box(xmin + 100, ymin + 100, xmin + 1300, ymax - 50), box(xmin + 1300, ymin, xmax, ymax)]
+    tw = gpd.GeoDataFrame({"name": ["甲", "乙"]}, geometry=polys, crs=g.crs)
+    whole = township_stability(tw, {k: g.like(v) for k, v in stab.items()}, g, window_rows=1000)
+    for chunk, rows in ((16, None), (23, 5)):
+        got = township_stability(tw, {k: g.like(v).chunk(chunk) for k, v in stab.items()}, g, window_rows=rows)
+        pd.testing.assert_frame_equal(got, whole)

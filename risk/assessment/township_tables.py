@@ -2,8 +2,9 @@
 
 Zonal statistics use exactextract, which weighs every cell by the fraction of it that a township
 polygon covers (cells cut by a boundary count partly), so shares and people add up exactly over a
-township. Rasters are passed as file paths (read window by window, memory bounded) or, in tests
-and notebooks, as DataArrays on a :class:`~risk.grid.Grid`.
+township. Rasters are passed as file paths or as DataArrays on a :class:`~risk.grid.Grid` (numpy or Dask);
+either is read one strip of rows at a time (:func:`extract`, at most :data:`WINDOW_CELLS` cells), so memory
+stays flat as the grid grows.
 
 Columns (``<name>`` = a hazard or ``multi_hazard``; ``k`` = zone 1-5, 1 = 低 Low ... 5 = 高 High):
 
@@ -34,8 +35,68 @@ NAME_EN_FIELDS = ("name_en", "name_pinyin", "pinyin", "english", "name_eng", "en
 NAME_ZH_FIELDS = ("name", "name_zh", "名称", "乡镇", "township")
 
 
+def _window_source_class():
+    from exactextract.raster import RasterSource
+
+    class WindowSource(RasterSource):
+        """An exactextract raster source that reads (or computes) only the window exactextract asks for."""
+
+        def __init__(self, read, shape, bounds, srs_wkt, nodata=None, name=None):
+            super().__init__()
+            self._read, self._shape, self._bounds, self._wkt, self._nodata = read, shape, bounds, srs_wkt, nodata
+            if name:
+                self.set_name(name)
+
+        def res(self):
+            (xmin, ymin, xmax, ymax), (ny, nx) = self._bounds, self._shape
+            return (xmax - xmin) / nx, (ymax - ymin) / ny
+
+        def extent(self):
+            return self._bounds
+
+        def srs_wkt(self):
+            return self._wkt
+
+        def nodata_value(self):
+            return self._nodata
+
+        def read_window(self, x0, y0, nx, ny):
+            return self._read(y0, x0, ny, nx)
+
+    return WindowSource
+
+
+def window_source(read, shape, bounds, srs_wkt: str | None, nodata=None, name: str | None = None):
+    """An exactextract raster source of ``shape`` over ``bounds`` whose windows come from
+    ``read(row0, col0, nrows, ncols)`` (a 2-D numpy array): nothing is held beyond the window being read."""
+    return _window_source_class()(read, tuple(shape), tuple(bounds), srs_wkt, nodata, name)
+
+
+def _array_reader(data):
+    """``read(row0, col0, nrows, ncols)`` of a numpy or Dask array. Dask: the row of chunks holding the window is
+    computed once and kept until a window leaves it (windows that split a chunk row do not read it again)."""
+    if not hasattr(data, "compute"):
+        return lambda r0, c0, nr, nc: np.asarray(data[r0:r0 + nr, c0:c0 + nc])
+    edges = np.cumsum((0,) + tuple(data.chunks[0]))
+    kept = {}
+
+    def read(r0, c0, nr, nc):
+        i = int(np.searchsorted(edges, r0, side="right")) - 1
+        if r0 + nr > edges[min(i + 1, edges.size - 1)]:  # across chunk rows: this window alone
+            return np.asarray(data[r0:r0 + nr, c0:c0 + nc].compute())
+        if kept.get("i") != i:
+            kept.clear()
+            kept["i"], kept["strip"] = i, np.asarray(data[edges[i]:edges[i + 1]].compute())
+        return kept["strip"][r0 - edges[i]:r0 - edges[i] + nr, c0:c0 + nc]
+
+    return read
+
+
 def raster_source(raster, grid: Grid | None, name: str, zone: bool = False):
-    """An exactextract raster source from a path or a DataArray on ``grid`` (``zone``: 0 is nodata)."""
+    """An exactextract raster source from a path or a DataArray on ``grid`` (``zone``: 0 is nodata).
+
+    A DataArray (numpy or Dask) is read window by window as exactextract asks: a Dask one is computed one
+    window at a time, never whole."""
     if isinstance(raster, (str, Path)):
         import rasterio
         from exactextract.raster import RasterioRasterSource
@@ -43,15 +104,58 @@ def raster_source(raster, grid: Grid | None, name: str, zone: bool = False):
         return RasterioRasterSource(rasterio.open(str(raster)), name=name)
     if grid is None:
         raise ValueError("a grid is needed to read an in-memory raster")
-    from exactextract.raster import NumPyRasterSource
     from pyproj import CRS
 
     data = raster.data if isinstance(raster, xr.DataArray) else raster
-    arr = np.asarray(data.compute() if hasattr(data, "compute") else data)
-    nodata = 0 if zone else None
-    xmin, ymin, xmax, ymax = grid.bounds
-    return NumPyRasterSource(arr, xmin, ymin, xmax, ymax, nodata=nodata, name=name,
-                             srs_wkt=CRS(grid.crs).to_wkt())
+    return window_source(_array_reader(data), data.shape, grid.bounds, CRS(grid.crs).to_wkt(),
+                         nodata=0 if zone else None, name=name)
+
+
+WINDOW_CELLS = 2 ** 21
+"""Most cells exactextract reads of each raster at a time (as float64: 16 MB a raster), whatever the grid."""
+
+
+def window_rows(chunk: int, width: int, cells: int = WINDOW_CELLS) -> int:
+    """Rows of each window: the chunk's rows halved until a full-width window holds at most ``cells`` cells
+    (at least one row), so windows never straddle a row of Dask chunks and memory stays flat as the grid grows.
+
+    Examples
+    --------
+    >>> window_rows(1024, 2235), window_rows(1024, 6705), window_rows(64, 125)
+    (512, 256, 64)
+    """
+    rows = max(int(chunk), 1)
+    while rows > 1 and rows * width > cells:
+        rows = (rows + 1) // 2
+    return rows
+
+
+def _width(source) -> int:
+    xmin, _, xmax, _ = source.extent()
+    return max(int(round((xmax - xmin) / source.res()[0])), 1)
+
+
+WINDOW_CHUNK = 1024
+"""Chunk rows the windows divide when no grid is given (rasters read from files)."""
+
+
+def extract(rasters, gdf, ops, grid: Grid | None = None, weights=None, strategy: str = "raster-sequential",
+            rows: int | None = None) -> pd.DataFrame:
+    """exactextract's ``ops`` of ``rasters`` (sources) over the polygons of ``gdf`` (with ``_row``), one row per
+    polygon in ``gdf``'s order, the rasters read ``rows`` full rows at a time (default :func:`window_rows` of
+    the grid's chunk: at most :data:`WINDOW_CELLS` cells).
+
+    Memory holds one window of each raster (float64 in exactextract), not the rasters.
+    """
+    from exactextract import exact_extract
+
+    rasters = list(rasters)
+    width = _width(rasters[0])
+    rows = rows or window_rows(grid.chunk if grid is not None else WINDOW_CHUNK, width)
+    kw = {"weights": weights} if weights is not None else {}
+    t = exact_extract(rasters, gdf, ops, include_cols=["_row"], output="pandas", strategy=strategy,
+                      max_cells_in_memory=rows * width, **kw)  # raster-sequential: strips of cells // width rows
+    return t.set_index("_row").reindex(gdf["_row"])
 
 
 def township_names(townships, name_field: str | None = None) -> pd.DataFrame:
@@ -91,7 +195,8 @@ def op_columns(t: pd.DataFrame, name: str, ops, n_rasters: int) -> dict[str, str
 
 
 def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, object], population=None,
-               aoi=None, grid: Grid | None = None, strategy: str = "raster-sequential") -> pd.DataFrame:
+               aoi=None, grid: Grid | None = None, strategy: str = "raster-sequential",
+               window_rows: int | None = None) -> pd.DataFrame:
     """Zone shares, people by zone and mean risk per township (exactextract).
 
     Parameters
@@ -106,9 +211,10 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
     strategy : str
         exactextract's processing strategy; ``raster-sequential`` reads each raster once for all
         townships (much faster for a county's few dozen townships).
+    window_rows : int, optional
+        Rows read at a time (default :func:`window_rows`; see :func:`extract`): memory stays flat as the grid
+        grows.
     """
-    from exactextract import exact_extract
-
     gdf = townships.reset_index(drop=True)[["geometry"]].copy()
     gdf["_row"] = np.arange(len(gdf))
     out = pd.DataFrame(index=gdf.index)
@@ -116,24 +222,21 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
     pop_total = None
     if isinstance(population, xr.DataArray):
         population = population.fillna(0)  # no data, no people (NaN weights would void the people by zone)
+    kw = {"grid": grid, "strategy": strategy, "rows": window_rows}
     if population is not None:
         if aoi is not None:
-            t = exact_extract(raster_source(population, grid, "pop"), gdf, ["weighted_sum"],
-                              weights=raster_source(aoi, grid, "aoi"), include_cols=["_row"], output="pandas",
-                              strategy=strategy)
-            pop_total = t.set_index("_row")["weighted_sum"].reindex(gdf["_row"]).to_numpy(dtype="f8")
+            t = extract([raster_source(population, grid, "pop")], gdf, ["weighted_sum"],
+                        weights=raster_source(aoi, grid, "aoi"), **kw)
+            pop_total = t["weighted_sum"].to_numpy(dtype="f8")
         else:
-            t = exact_extract(raster_source(population, grid, "pop"), gdf, ["sum"], include_cols=["_row"],
-                              output="pandas", strategy=strategy)
-            pop_total = t.set_index("_row")["sum"].reindex(gdf["_row"]).to_numpy(dtype="f8")
+            t = extract([raster_source(population, grid, "pop")], gdf, ["sum"], **kw)
+            pop_total = t["sum"].to_numpy(dtype="f8")
         out["people"] = np.nan_to_num(pop_total)
     names = list(zones)
     if names:
         ops = ["unique", "frac"] + (["weighted_frac"] if population is not None else [])
-        kw = {"weights": raster_source(population, grid, "pop")} if population is not None else {}
-        t = exact_extract([raster_source(zones[n], grid, n, zone=True) for n in names], gdf, ops,
-                          include_cols=["_row"], output="pandas", strategy=strategy, **kw)
-        t = t.set_index("_row").reindex(gdf["_row"])
+        weights = raster_source(population, grid, "pop") if population is not None else None
+        t = extract([raster_source(zones[n], grid, n, zone=True) for n in names], gdf, ops, weights=weights, **kw)
         for name in names:
             col = op_columns(t, name, ops, len(names))
             share = np.zeros((len(gdf), len(ZONES)))
@@ -155,17 +258,14 @@ def zone_stats(townships, zones: Mapping[str, object], risks: Mapping[str, objec
                     out[f"{name}_z{k}_people"] = (wfrac[:, k - 1] * np.nan_to_num(pop_total)).round(1)
     rnames = list(risks)
     if rnames:
-        t = exact_extract([raster_source(risks[n], grid, n) for n in rnames], gdf, ["mean"], include_cols=["_row"],
-                          output="pandas", strategy=strategy)
-        t = t.set_index("_row").reindex(gdf["_row"])
+        t = extract([raster_source(risks[n], grid, n) for n in rnames], gdf, ["mean"], **kw)
         for name in rnames:
             col = op_columns(t, name, ["mean"], len(rnames))
             out[f"{name}_mean_risk"] = t[col["mean"]].to_numpy(dtype="f8").round(6)
         ops = ["mean"] + (["weighted_mean"] if population is not None else [])
-        kw = {"weights": raster_source(population, grid, "pop")} if population is not None else {}
-        t = exact_extract([exposed_source(risks[n], grid, f"{n}_exposed") for n in rnames], gdf, ops,
-                          include_cols=["_row"], output="pandas", strategy=strategy, **kw)
-        t = t.set_index("_row").reindex(gdf["_row"])
+        weights = raster_source(population, grid, "pop") if population is not None else None
+        t = extract([exposed_source(risks[n], grid, f"{n}_exposed") for n in rnames], gdf, ops, weights=weights,
+                    **kw)
         for name in rnames:
             col = op_columns(t, f"{name}_exposed", ops, len(rnames))
             out[f"{name}_unexposed_share"] = np.nan_to_num(1.0 - t[col["mean"]].to_numpy(dtype="f8")).round(6)
@@ -200,18 +300,21 @@ def _flag_kernel(r):
 def exposed_source(risk, grid: Grid | None, name: str):
     """An exactextract source of 1 where the risk is above 0 (something exposed), 0 where it is 0, NaN
     outside: its township mean is the exposed share, so cells with nothing exposed are their own class in
-    the tables. ``risk`` is a DataArray on ``grid`` or a GeoTIFF path (read whole, as exactextract reads it)."""
+    the tables. ``risk`` is a DataArray on ``grid`` or a GeoTIFF path; either is flagged one window at a time."""
     from risk.blockwise import apply_blocks
 
     if isinstance(risk, xr.DataArray):
         return raster_source(apply_blocks(_flag_kernel, risk, name=name), grid, name)
     import rasterio
-    from exactextract.raster import NumPyRasterSource
+    from rasterio.windows import Window
 
-    with rasterio.open(risk) as src:
-        arr = _flag_kernel(src.read(1, masked=True).astype("f4").filled(np.nan))
-        b = src.bounds
-        return NumPyRasterSource(arr, b.left, b.bottom, b.right, b.top, name=name, srs_wkt=src.crs.to_wkt())
+    src = rasterio.open(risk)
+
+    def read(r0, c0, nr, nc):
+        return _flag_kernel(src.read(1, window=Window(c0, r0, nc, nr), masked=True).astype("f4").filled(np.nan))
+
+    b = src.bounds
+    return window_source(read, src.shape, (b.left, b.bottom, b.right, b.top), src.crs.to_wkt(), name=name)
 
 
 def points_by_zone(points, townships, zone_values: Mapping[str, np.ndarray], ids: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from risk.assessment.township_tables import op_columns, raster_source, township_names
+from risk.assessment.township_tables import extract, op_columns, raster_source, township_names
 from risk.grid import Grid
 
 
@@ -36,7 +36,8 @@ def stable_share(values, fractions, threshold: float) -> float:
 
 
 def township_stability(townships, stability: Mapping[str, object], grid: Grid | None = None,
-                       stable_threshold: float = 0.8, name_field: str | None = None) -> pd.DataFrame:
+                       stable_threshold: float = 0.8, name_field: str | None = None,
+                       window_rows: int | None = None) -> pd.DataFrame:
     """One row per township: its ids and names, then ``<name>_mean_stability`` and ``<name>_stable_share``.
 
     Parameters
@@ -49,9 +50,10 @@ def township_stability(townships, stability: Mapping[str, object], grid: Grid | 
         Least stability that counts as stable; recorded in the ``stable_threshold`` column.
     name_field : str, optional
         Column with the townships' names (:func:`risk.assessment.township_tables.township_names`).
+    window_rows : int, optional
+        Rows of the rasters read at a time (default: at most 2²¹ cells; see
+        :func:`risk.assessment.township_tables.extract`): memory stays flat as the grid grows.
     """
-    from exactextract import exact_extract
-
     towns = townships.reset_index(drop=True)
     out = township_names(towns, name_field).reset_index(drop=True)
     gdf = towns[["geometry"]].copy()
@@ -59,9 +61,7 @@ def township_stability(townships, stability: Mapping[str, object], grid: Grid | 
     thr = float(stable_threshold)
     names = list(stability)
     ops = ["mean", "unique", "frac"]
-    t = exact_extract([raster_source(stability[n], grid, n) for n in names], gdf, ops, include_cols=["_row"],
-                      output="pandas", strategy="raster-sequential")
-    t = t.set_index("_row").reindex(gdf["_row"])
+    t = extract([raster_source(stability[n], grid, n) for n in names], gdf, ops, grid, rows=window_rows)
     for name in names:
         col = op_columns(t, name, ops, len(names))
         out[f"{name}_mean_stability"] = t[col["mean"]].to_numpy(dtype="f8").round(4)
