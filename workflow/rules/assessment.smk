@@ -344,9 +344,9 @@ if config["inputs"].get("townships") and config["inputs"].get("disasters"):
             str(LOGS / "risk_validation.log"),
         benchmark:
             str(BENCH / "risk_validation.tsv")
-        threads: 1  # single-threaded (numpy)
+        threads: RASTER_THREADS  # its Dask workers (sums block by block)
         resources:
-            mem_mb=3000,
+            mem_mb=1500,
         conda:
             "../envs/risk.yaml"
         script:
