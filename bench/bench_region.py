@@ -310,6 +310,21 @@ def fmt_cells(n: float) -> str:
     return f"10^{e}" if abs(m - 1) < 0.05 else f"{m:.1f}·10^{e}"
 
 
+def check_source(source_config: Path) -> None:
+    """Stop with one line if the run to mirror is not finished (its grid, rasters and fitted models)."""
+    from risk import HAZARDS
+    from risk.config import load_config
+
+    cfg = load_config(source_config, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    results = _abs(cfg["results_dir"])
+    need = [results / "grid" / "grid.json", results / "exposure" / "exposure.tif",
+            *(results / "models" / h / "model.joblib" for h in HAZARDS if cfg["hazards"][h]["mode"] == "model")]
+    missing = [str(p) for p in need if not p.exists()]
+    if missing:
+        raise SystemExit(f"{source_config}: its run is not finished ({', '.join(missing[:3])} missing): "
+                         f"run it first (`make run CONFIG={source_config}`)")
+
+
 def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     folder.mkdir(parents=True, exist_ok=True)
     t = run_child(["--setup", str(args.source_config), "--cells", str(size), "--dir", str(folder)],
@@ -393,6 +408,7 @@ def main(argv=None) -> None:
         compare(runs, calibration())
         return
     args.source_config = args.source_config.resolve()
+    check_source(args.source_config)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_region_"))
     print(f"# raster stages on mirror-tiled regions of {args.source_config}; {machine()}", flush=True)
     cal_before = calibration()
