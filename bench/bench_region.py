@@ -246,6 +246,39 @@ def stage_list(config_path: Path) -> list[tuple[str, str, str | None]]:
     return [*out, ("combine_risk", "combine_risk", None), ("zoning", "zoning", None)]
 
 
+def mirror_upstream(config_path: Path, from_stage: str) -> None:
+    """Mirror the county run's outputs that the stages from ``from_stage`` on read and no earlier of them writes
+    (with their tags), instead of computing them: to measure the later stages alone."""
+    import rasterio
+
+    from risk import io
+    from risk.io.batchwrite import write_rasters
+    from risk.mock import mock_snakemake
+    from risk.runtime import dask_session
+
+    stages = stage_list(config_path)
+    start = [s[0] for s in stages].index(from_stage)
+    region_dir = Path(json.loads((config_path.parent / "region.json").read_text())["source_results"])
+    results = config_path.parent / "results"
+    produced, needed = set(), []
+    for _, rule, hazard in stages[start:]:
+        sm = mock_snakemake(rule, configfile=config_path, **({"hazard": hazard} if hazard else {}))
+        needed += [Path(f) for f in sm.input if str(f).endswith(".tif") and Path(f).is_relative_to(results)
+                   and str(f) not in produced and not Path(f).exists() and Path(f) not in needed]
+        produced |= {str(f) for f in sm.output}
+    county = io.read_grid(region_dir / "grid" / "grid.json")
+    region = io.read_grid(results / "grid" / "grid.json").with_chunk(1024)
+    mirror = Mirror(county, region)
+    with dask_session(scheduler="threads", n_workers=2, gdal_cachemax_mb=256):
+        for path in needed:
+            src = region_dir / path.relative_to(results)
+            with rasterio.open(src) as f:
+                tags = f.tags()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_rasters({path: mirror.raster(src, "float32")}, region, tags={str(path): tags})
+    print(f"mirrored {len(needed)} rasters of the stages before {from_stage}")
+
+
 def run_stage(config_path: Path, rule: str, hazard: str | None, report: Path) -> None:
     import resource
 
@@ -337,7 +370,18 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     print("| stage | wall (s) | CPU (s) | cells/s | peak RSS (MB) |\n| --- | ---: | ---: | ---: | ---: |", flush=True)
     config = folder / "config.yaml"
     rows = []
-    for name, rule, hazard in stage_list(config):
+    stages = stage_list(config)
+    skip = [s[0] for s in stages].index(args.from_stage) if args.from_stage else 0
+    for i, (name, rule, hazard) in enumerate(stages):
+        if 0 < i < skip:
+            continue
+        if i == skip and skip:
+            t = run_child(["--mirror-upstream", str(config), "--from-stage", args.from_stage], args.max_rss_mb,
+                          folder / "mirror_upstream.log")
+            if t["returncode"]:
+                raise SystemExit(f"mirroring the upstream outputs failed; see {folder / 'mirror_upstream.log'}")
+            print(f"(stages before {args.from_stage} not run: their outputs mirrored from the county run in "
+                  f"{t['wall_process']:.0f} s, not in the table)", flush=True)
         report = folder / f"{name}.json"
         r = run_child(["--stage", rule, "--config", str(config), "--report", str(report),
                        *(["--hazard", hazard] if hazard else [])], args.max_rss_mb, folder / f"{name}.log")
@@ -364,19 +408,27 @@ def compare(runs: dict[int, list[dict]], cal: float) -> None:
     sizes = sorted(runs)
     small, big = sizes[0], sizes[-1]
     by = {n: {r["stage"]: r for r in runs[n] if "wall" in r} for n in sizes}
-    print(f"\npeak RSS and time per cell at {fmt_cells(big)} against {fmt_cells(small)} (memory flat: ≤ 1.5 ×); "
-          "10^9 wall EXTRAPOLATED (not measured) from the largest run's cells/s")
-    print("| stage | peak RSS ratio | flat | time per cell ratio | 10^9 wall, extrapolated (h) |")
-    print("| --- | ---: | --- | ---: | ---: |")
+    print(f"\npeak RSS, wall and CPU per cell at {fmt_cells(big)} against {fmt_cells(small)} (memory flat: ≤ 1.5 ×); "
+          "10^9 EXTRAPOLATED (not measured), linearly from the largest run: its wall, and its CPU-seconds on 2 "
+          "idle cores")
+    print("| stage | peak RSS (MB) | RSS ratio | flat | wall per cell ratio | CPU per cell ratio | "
+          "10^9 wall at this load (h) | 10^9 on 2 idle cores (h) |")
+    print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |")
+    tot_wall = tot_cpu = 0.0
     for name in by[big]:
         b, s = by[big][name], by[small].get(name)
-        rss = b["rss"] / s["rss"] if s else float("nan")
-        tpc = (b["wall"] / b["cells"]) / (s["wall"] / s["cells"]) if s else float("nan")
-        print(f"| {name} | {rss:.2f} | {'yes' if rss <= 1.5 else 'NO'} | {tpc:.2f} | "
-              f"{b['wall'] * 1e9 / b['cells'] / 3600:.1f} |")
-    total = sum(r["wall"] for r in by[big].values())
-    print(f"all stages: {total * 1e9 / by[big][next(iter(by[big]))]['cells'] / 3600:.1f} h at 10^9 cells "
-          f"(extrapolated, linear in cells, same machine and load; calibration {cal:.3f} s)")
+        per = 1e9 / b["cells"] / 3600
+        tot_wall, tot_cpu = tot_wall + b["wall"] * per, tot_cpu + b["cpu"] * per / 2
+        if s is None:
+            print(f"| {name} | {b['rss']:.0f} | – | – | – | – | {b['wall'] * per:.2f} | {b['cpu'] * per / 2:.2f} |")
+            continue
+        rss = b["rss"] / s["rss"]
+        wall = (b["wall"] / b["cells"]) / (s["wall"] / s["cells"])
+        cpu = (b["cpu"] / b["cells"]) / (s["cpu"] / s["cells"])
+        print(f"| {name} | {s['rss']:.0f} → {b['rss']:.0f} | {rss:.2f} | {'yes' if rss <= 1.5 else 'NO'} | "
+              f"{wall:.2f} | {cpu:.2f} | {b['wall'] * per:.2f} | {b['cpu'] * per / 2:.2f} |")
+    print(f"all stages at 10^9 cells (extrapolated): {tot_wall:.1f} h at this run's load, {tot_cpu:.1f} h on 2 idle "
+          f"cores at its CPU-seconds per cell (calibration {cal:.3f} s)")
 
 
 def main(argv=None) -> None:
@@ -388,7 +440,11 @@ def main(argv=None) -> None:
     ap.add_argument("--max-rss-mb", type=float, default=6000, help="stop a stage past this resident memory")
     ap.add_argument("--compare-only", action="store_true",
                     help="only compare the sizes already measured in --keep (runs made one size at a time)")
+    ap.add_argument("--from-stage", default=None,
+                    help="run build_grid, then only the stages from this one on; what they read from the stages "
+                         "skipped is mirrored from the county run's outputs (to measure the late stages alone)")
     ap.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--mirror-upstream", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--stage", help=argparse.SUPPRESS)
     ap.add_argument("--config", type=Path, help=argparse.SUPPRESS)
@@ -397,6 +453,9 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.setup:
         region_config(args.setup.resolve(), int(args.cells[0]), args.dir)
+        return
+    if args.mirror_upstream:
+        mirror_upstream(args.mirror_upstream, args.from_stage)
         return
     if args.stage:
         run_stage(args.config, args.stage, args.hazard, args.report)
