@@ -231,11 +231,10 @@ def predict_with_model(snakemake, model_path) -> None:
 
 def stage_list(config_path: Path) -> list[tuple[str, str, str | None]]:
     """(stage name, rule, hazard) in the DAG's order, for the region's config."""
-    import yaml
-
     from risk import HAZARDS
+    from risk.config import load_config
 
-    cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    cfg = load_config(config_path, ROOT / "workflow" / "schemas" / "config.schema.yaml")  # with the defaults
     out = [("build_grid", "build_grid", None), ("terrain", "terrain", None), ("indicators", "indicators", None),
            ("indicator_index", "indicator_index", None)]
     for h in HAZARDS:
