@@ -269,7 +269,7 @@ def test_prefecture_benchmark_mirrors_the_run_and_times_every_raster_stage(run, 
     rows = {c[0]: c[1:] for c in (line.strip("|").split("|") for line in proc.stdout.splitlines()
                                   if line.startswith("| ") and not line.startswith("| stage"))}
     rows = {k.strip(): [v.strip() for v in vals] for k, vals in rows.items()}
-    hazards = [next(f"{k}_{h}" for k in ("predict", "index_model") if f"{k}_{h}" in rows) for h in HAZARDS]
+    hazards = [f"predict_{h}" if f"predict_{h}" in rows else f"index_model_{h}" for h in HAZARDS]
     for name in ["build_grid", "terrain", "indicators", "indicator_index", "combine_risk", "zoning", *hazards]:
         wall, cpu, rate, rss = (float(v.replace(",", "")) for v in rows[name])
         assert wall > 0 and cpu > 0 and rate > 0 and rss > 100, (name, rows[name])
