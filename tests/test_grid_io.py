@@ -153,3 +153,19 @@ def test_on_grid_fast_path_reads_the_warped_arrays(tmp_path, small_grid, monkeyp
             monkeypatch.undo()
             assert fast.dtype == warped.dtype
             np.testing.assert_array_equal(fast, warped)
+
+
+def test_write_raster_batches_stay_bounded_on_a_wide_grid(tmp_path):
+    """Windows of whole blocks of about batch_pixels cells, not whole block rows: memory does not grow with width."""
+    import dask.array as da
+
+    from risk.io.rasters import _iter_row_batches
+
+    grid = Grid.from_bounds((0, 0, 300 * 30, 20 * 30), "EPSG:4549", 30, chunk=10)  # 20 x 300, blocks 10 x 10
+    values = np.arange(grid.size, dtype="float32").reshape(grid.shape)
+    arr = grid.like(da.from_array(values, chunks=10))
+    windows = [w for w, _ in _iter_row_batches(arr.data, grid, "float32", np.nan, 250)]
+    assert max(w.width * w.height for w in windows) <= 250 and len(windows) == 2 * 15
+    io.write_raster(arr, tmp_path / "wide.tif", grid, batch_pixels=250)
+    with rasterio.open(tmp_path / "wide.tif") as src:
+        np.testing.assert_array_equal(src.read(1), values)

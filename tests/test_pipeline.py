@@ -260,3 +260,43 @@ def test_scenario_reuses_the_unchanged_outputs_of_the_base_run(run, tmp_path):
     rerun = sum(n for k, n in jobs.items() if k != "all")
     assert rerun * 3 < sum(n for k, n in full.items() if k != "all")  # 11 of 39 on the test config
     assert (tmp_path / "scenario" / "zoning" / "wind.tif").samefile(tmp / "results" / "zoning" / "wind.tif")
+
+
+def test_prefecture_benchmark_mirrors_the_run_and_times_every_raster_stage(run, tmp_path):
+    """bench/bench_region.py on a tiny region (the test run mirror-tiled to about 1.7 × its cells)."""
+    tmp, cfg, cfg_path = run
+    proc = subprocess.run([sys.executable, "bench/bench_region.py", "--source-config", str(cfg_path), "--cells",
+                           "3.2e4", "--keep", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = {c[0]: c[1:] for c in (line.strip("|").split("|") for line in proc.stdout.splitlines()
+                                  if line.startswith("| ") and not line.startswith("| stage"))}
+    rows = {k.strip(): [v.strip() for v in vals] for k, vals in rows.items()}
+    hazards = [f"predict_{h}" if f"predict_{h}" in rows else f"index_model_{h}" for h in HAZARDS]
+    for name in ["build_grid", "terrain", "indicators", "indicator_index", "combine_risk", "zoning", *hazards]:
+        wall, cpu, rate, rss = (float(v.replace(",", "")) for v in rows[name])
+        assert wall > 0 and cpu > 0 and rate > 0 and rss > 100, (name, rows[name])
+    assert "calibration:" in proc.stdout
+    # the region is the county reflected at its edges, cell for cell
+    region = tmp_path / "n3e04"
+    grid = json.loads((region / "results" / "grid" / "grid.json").read_text())
+    assert abs(grid["width"] * grid["height"] - 3.2e4) < 0.05 * 3.2e4
+    county = json.loads((tmp / "results" / "grid" / "grid.json").read_text())
+    with rasterio.open(tmp / "demo" / "dem.tif") as src:
+        dem = src.read(1)
+    assert dem.shape == (county["height"], county["width"])
+    with rasterio.open(region / "inputs" / "dem.tif") as src:
+        mirrored = src.read(1)
+        assert src.shape == (grid["height"], grid["width"]) and src.shape[0] > dem.shape[0]
+
+    def reflect(i, n):
+        m = np.mod(i, 2 * n)
+        return np.where(m < n, m, 2 * n - 1 - m)
+
+    dr = round((grid["ymax"] - county["ymax"]) / county["res"])
+    dc = round((county["xmin"] - grid["xmin"]) / county["res"])
+    rr = reflect(np.arange(grid["height"]) - dr, dem.shape[0])
+    cc = reflect(np.arange(grid["width"]) - dc, dem.shape[1])
+    np.testing.assert_array_equal(mirrored, dem[rr[:, None], cc[None, :]])
+    with rasterio.open(region / "results" / "zoning" / "multi_hazard.tif") as src:
+        z = src.read(1)
+    assert z.shape == mirrored.shape and set(np.unique(z)) <= {0, 1, 2, 3, 4, 5} and (z > 0).mean() > 0.2

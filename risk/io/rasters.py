@@ -142,11 +142,13 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
                  cog: bool = False, tags: Mapping[str, str] | None = None,
                  band_description: str | None = None, colormap: Mapping[int, tuple] | None = None,
                  overview_resampling: str = "average", threads: str | None = None,
-                 batch_pixels: int = 32 * 1024 * 1024) -> None:
+                 batch_pixels: int = 4 * 1024 * 1024) -> None:
     """Write a 2-D raster on ``grid`` as a tiled, DEFLATE-compressed GeoTIFF, atomically.
 
-    Dask arrays are computed in batches of block rows (about ``batch_pixels`` cells at a time)
-    in the calling process, so memory stays bounded on any scheduler, local or remote. With
+    Dask arrays are computed in windows of whole Dask blocks of about ``batch_pixels`` cells
+    (:func:`risk.io.batchwrite.batches`: block rows, or parts of one block row on a wide grid) in
+    the calling process, so memory stays bounded on any scheduler, local or remote, and does not grow
+    with the grid's width (batches of whole block rows did: 31 M cells at 10⁸ cells). With
     ``cog`` the tiled file is then copied into GDAL's Cloud-Optimized layout with internal
     overviews (a streaming copy: GDAL reads the tiles back rather than holding the raster).
     """
@@ -219,18 +221,13 @@ def _ensure_colormap(path: Path, colormap) -> None:
 
 
 def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels):
+    from risk.io.batchwrite import batches  # it imports this module
 
     if not isinstance(data, da.Array):
         yield Window(0, 0, grid.width, grid.height), cast_block(data, dtype, nodata)
         return
-    row_chunks = data.chunks[0]
-    rows_per_batch = max(1, batch_pixels // max(1, grid.width * max(row_chunks)))
-    r0 = 0
-    for i in range(0, len(row_chunks), rows_per_batch):
-        nrows = sum(row_chunks[i:i + rows_per_batch])
-        block = data[r0:r0 + nrows].compute()
-        yield Window(0, r0, grid.width, nrows), cast_block(block, dtype, nodata)
-        r0 += nrows
+    for r0, r1, c0, c1 in batches(grid, data.chunks, batch_pixels):
+        yield Window(c0, r0, c1 - c0, r1 - r0), cast_block(data[r0:r1, c0:c1].compute(), dtype, nodata)
 
 
 def read_raster(path, masked_nan: bool = True) -> tuple[np.ndarray, dict]:
