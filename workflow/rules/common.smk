@@ -223,6 +223,16 @@ def check_followup(fu):
                          + " must be given too (YYYY-MM-DD): days open are counted between the rounds")
 
 
+VALIDATED_KEYS = ("aoi", "grid", "inputs", "survey", "input_checks", "landcover_classes", "targets")
+"""The config keys risk.validate.check_inputs reads (tests/test_config.py checks the list against it)."""
+
+
+def validated_config(cfg):
+    """The part of the config the input checks read: a change elsewhere (results_dir, a scenario's measures, a
+    weight) does not rerun them, and so does not rerun every rule that waits for them."""
+    return {k: cfg[k] for k in VALIDATED_KEYS if k in cfg}
+
+
 def rectification_params(cfg):
     """What rectifying a point does, for the categories the scenario rectifies only (a base run's params: {})."""
     wanted = [c for c, ids in cfg["scenario"]["rectified"].items() if ids]
