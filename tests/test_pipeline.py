@@ -271,7 +271,7 @@ def test_rectified_points_scenario_lowers_their_risk_and_compare_reports_it(run,
     proc = subprocess.run([sys.executable, "-m", "risk", "scenario", str(p), "--base", str(cfg_path)], cwd=ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    jobs = _job_counts(proc.stdout)
+    jobs = _job_counts(proc.stderr)  # a real run logs its job stats to stderr (a dry run prints them to stdout)
     # the rectified points' scores change: what reads them reruns; hazards, models and terrain are reused
     assert {"vulnerability", "hazard_exposure", "combine_risk", "zoning", "risk_register"} <= set(jobs)
     assert not {"terrain", "indicators", "susceptibility", "index_model", "exposure", "point_rasters"} & set(jobs)
