@@ -12,7 +12,8 @@ scenario
     Run a what-if scenario (a config overlay) on top of a base run, reusing its unchanged outputs:
     ``risk scenario configs/scenarios/new_shelters.yaml [--base configs/config.yaml] [-n]``.
 compare
-    Compare two results folders (two rounds, or a baseline and a scenario): ``risk compare A B [--out DIR]``.
+    Compare two results folders (two rounds, or a baseline and a scenario): ``risk compare A B [--out DIR]``;
+    several scenarios ``risk compare A B C ...`` are each compared with A and ranked by averted risk per unit cost.
 """
 
 from __future__ import annotations
@@ -119,10 +120,21 @@ def _scenario(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from risk.io.compare import compare_folders
+    from risk.errors import InputError
+    from risk.io.compare import compare_folders, rank_folders
 
-    out = compare_folders(args.a, args.b, args.out)
-    print(f"comparison of {args.a} and {args.b} written to {out}")
+    if args.out and len(args.b) > 1:
+        print("error: --out names the folder of one comparison: give one B, or none with several", file=sys.stderr)
+        return 2
+    try:
+        for b in args.b:
+            out = compare_folders(args.a, b, args.out)
+            print(f"comparison of {args.a} and {b} written to {out}")
+        if len(args.b) > 1:
+            print(f"scenarios ranked by averted risk per 10,000 yuan: {rank_folders(args.a, args.b) / 'ranking.csv'}")
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -169,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "capacity grades, priority townships, shelter coverage and relief reach, change "
                                    "maps, and averted risk per unit cost for a scenario with a cost.")
     c.add_argument("a", help="results folder A (before, baseline)")
-    c.add_argument("b", help="results folder B (after, scenario)")
+    c.add_argument("b", nargs="+", help="results folder B (after, scenario); several scenarios: each compared "
+                                        "with A, then ranked by averted risk per unit cost (A/compare/ranking.csv)")
     c.add_argument("--out", default=None, help="output folder (default: B/compare)")
     c.set_defaults(func=_compare)
     return parser

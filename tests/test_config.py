@@ -136,3 +136,27 @@ def test_each_area_gets_its_own_results_folder_by_default(tmp_path):
         "results/Kazuo"
     (tmp_path / "c.yaml").write_text("aoi: a.geojson\narea_name: 建平县\nsurvey: {sources: []}\n", encoding="utf-8")
     assert main(["--results-dir", str(tmp_path / "c.yaml")]) == 0
+
+
+def test_the_input_checks_read_only_the_keys_their_rule_passes_them(demo_config, tmp_path):
+    # rule validate_inputs passes validated_config(config) (common.smk): a scenario's measures must not rerun it
+    import ast
+
+    from risk.validate import check_inputs
+
+    text = (ROOT / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
+    keys = ast.literal_eval(re.search(r"^VALIDATED_KEYS = (\(.*?\))$", text, flags=re.M)[1])
+    read = set()
+
+    class Spy(dict):
+        def get(self, k, default=None):
+            read.add(k)
+            return super().get(k, default)
+
+        def __getitem__(self, k):
+            read.add(k)
+            return super().__getitem__(k)
+
+    full = check_inputs(Spy(demo_config), tmp_path)
+    assert read and read <= set(keys), read - set(keys)
+    assert [str(p) for p in check_inputs({k: demo_config[k] for k in keys}, tmp_path)] == [str(p) for p in full]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from risk.followup.changes import RoundMismatch, change_counts, match_rounds
-from risk.followup.history import is_open, open_past_deadline, register_history
+from risk.followup.history import is_open, join_history, open_past_deadline, point_history
 
 CRS = "EPSG:4549"
 
@@ -119,7 +119,7 @@ def test_history_days_open_and_the_overdue_list():
     assert list(is_open(cur, 0.5)) == [False, False, True, False, False, False, False, False, True, False]
     register = cur.assign(rank=np.arange(1, len(cur) + 1), risk_level=[1, 2, 5, 1, 1, 1, 1, 1, 4, 1],
                           risk_score=np.linspace(1, 0, len(cur)))
-    h = register_history(register, cur, prev, ch, "2024-06-30", "2022-10-31", open_depth_m=0.5)
+    h = join_history(register, point_history(cur, prev, ch, "2024-06-30", "2022-10-31", open_depth_m=0.5))
     by = h.set_index("id")
     assert by.loc["QZ-3", "status"] == "open" and by.loc["QZ-3", "open_since"] == "2024-06-30"  # newly failed
     assert by.loc["QZ-3", "days_open"] == 0
@@ -132,7 +132,7 @@ def test_history_days_open_and_the_overdue_list():
                           "open_since": ["2020-05-01"], "status_history": ["2020-05-01 open; 2022-10-31 open"]})
     prev2 = prev.copy()
     prev2.loc[prev2["id"] == "NL-2", "max_depth_m"] = 0.9  # open in the previous round too
-    h3 = register_history(register, cur, prev2, ch, "2024-06-30", "2022-10-31", prior, open_depth_m=0.5)
+    h3 = join_history(register, point_history(cur, prev2, ch, "2024-06-30", "2022-10-31", prior, open_depth_m=0.5))
     nl2 = h3.set_index("id").loc["NL-2"]
     assert nl2["first_seen"] == "2020-05-01" and nl2["open_since"] == "2020-05-01"
     assert nl2["days_open"] == (pd.Timestamp("2024-06-30") - pd.Timestamp("2020-05-01")).days
@@ -140,3 +140,75 @@ def test_history_days_open_and_the_overdue_list():
     overdue = open_past_deadline(h3, 365)
     assert list(overdue["id"]) == ["NL-2"]
     assert list(open_past_deadline(h3, 10_000)["id"]) == []
+
+
+def test_round_mismatches_are_input_errors_and_rounds_far_apart_are_refused():
+    from risk.errors import InputError
+
+    assert issubclass(RoundMismatch, InputError)  # a rule stops with one line, no traceback
+    wrong_zone = frame(PREV).set_crs("EPSG:4547", allow_override=True)  # the same numbers, labelled 114°E
+    with pytest.raises(RoundMismatch, match=r"do not overlap \(their points are \d+ km apart.*wrong CRS"):
+        match_rounds(wrong_zone, frame(CUR))
+    ch, note = match_rounds(frame(PREV).to_crs("EPSG:4547"), frame(CUR))  # truly in another CRS: reprojected
+    assert "reprojected from EPSG:4547" in note and (ch["kind"] != "ambiguous").all()
+
+
+def test_an_id_that_moved_under_another_name_is_ambiguous():
+    prev = frame([("crane", "A", X0, Y0, "合格", np.nan), ("crane", "B", X0 + 9000, Y0, "合格", np.nan),
+                  ("crane", "C", X0 + 18000, Y0, "合格", np.nan)]).assign(name=["东塔吊", "西塔吊", "南塔吊"])
+    cur = frame([("crane", "A", X0 + 400, Y0, "合格", np.nan), ("crane", "B", X0 + 9400, Y0, "合格", np.nan),
+                 ("crane", "C", X0 + 18010, Y0, "合格", np.nan)]).assign(name=["北门吊", "西塔吊", "南塔吊二号"])
+    got = match_rounds(prev, cur, tolerance_m=50)[0].set_index("id")
+    assert got.loc["A", "kind"] == "ambiguous" and "renamed 东塔吊 -> 北门吊" in got.loc["A", "note"]
+    assert got.loc["B", "kind"] == "moved"  # same name: it moved
+    assert got.loc["C", "kind"] == "unchanged"  # renamed in place: the same point
+
+
+def test_point_history_survives_its_csv_and_joins_the_register(tmp_path):
+    from risk.followup.history import HISTORY_COLUMNS
+    from risk.io import write_table
+    from risk.io.followup import read_history
+
+    rows = [(c, "=" + i if i == "QZ-3" else i, x, y, insp, d) for c, i, x, y, insp, d in CUR]
+    cur = frame(rows).assign(id=lambda g: g["id"].replace({"NL-3": "0012"}))
+    prev = frame(PREV).assign(id=lambda g: g["id"].replace({"QZ-3": "=QZ-3", "NL-3": "0012"}))
+    ch, _ = match_rounds(prev, cur, tolerance_m=50)
+    hist = point_history(cur, prev, ch, "2024-06-30", "2022-10-31")
+    assert len(hist) == len(cur) and list(hist.columns) == ["category", "id", *HISTORY_COLUMNS]
+    write_table(hist, tmp_path / "point_history.csv")
+    text = (tmp_path / "point_history.csv").read_text(encoding="utf-8-sig")
+    assert "'=QZ-3" in text and "\n=QZ-3" not in text  # neutralised for Excel
+    back = read_history([tmp_path / "point_history.csv"])
+    register = cur.assign(rank=np.arange(1, len(cur) + 1), risk_level=3, risk_score=0.5)
+    a, b = join_history(register, hist), join_history(register, back)
+    assert list(a.columns) == [*register.columns, *HISTORY_COLUMNS]
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry")))
+    by = b.set_index("id")
+    assert by.loc["=QZ-3", "status"] == "open" and by.loc["0012", "first_seen"] == "2022-10-31"
+    assert read_history([]) is None
+
+
+def test_survey_changes_rule_writes_the_history_the_register_reads(tmp_path):
+    from risk.io import write_layers
+    from risk.mock import mock_snakemake, script_main
+
+    def survey_db(rows, path):
+        g = frame(rows)
+        write_layers({c: g[g["category"] == c].drop(columns="category") for c in sorted(set(g["category"]))}, path)
+
+    survey_db(CUR, tmp_path / "r" / "survey" / "survey.gpkg")
+    survey_db(PREV, tmp_path / "prev" / "survey" / "survey.gpkg")
+    fu = {"previous": str(tmp_path / "prev"), "date": "2024-06-30", "previous_date": "2022-10-31"}
+    cfg = {"results_dir": str(tmp_path / "r"), "inputs": {"townships": str(tmp_path / "none.gpkg")}, "followup": fu}
+    write_layers({"townships": gpd.GeoDataFrame({"name": ["T1"]}, geometry=gpd.GeoSeries.from_xy([X0], [Y0]).buffer(
+        40000), crs=CRS)}, tmp_path / "none.gpkg")
+    sm = mock_snakemake("survey_changes", config=cfg)
+    script_main("survey_changes")(sm)
+    hist = pd.read_csv(sm.output.history, encoding="utf-8-sig", keep_default_na=False)
+    assert hist.set_index("id").loc["QZ-60", "previous_id"] == "QZ-6"
+    assert mock_snakemake("risk_register", config=cfg).input.history == [sm.output.history]
+    assert mock_snakemake("open_past_deadline", config=cfg).input.register.endswith("points/risk_register.gpkg")
+    assert mock_snakemake("risk_register", config={**cfg, "followup": {"previous": None}}).input.history == []
+    survey_db([r for r in PREV if r[0] != "billboard"], tmp_path / "prev" / "survey" / "survey.gpkg")
+    with pytest.raises(RoundMismatch, match="only in this round: billboard"):
+        script_main("survey_changes")(sm)

@@ -16,6 +16,9 @@ from risk.__main__ import main
 from risk.followup.compare import (
     cost_effectiveness,
     coverage_changes,
+    rank_scenarios,
+    register_changes,
+    register_summary,
     township_changes,
     zone_change,
     zone_transitions,
@@ -82,7 +85,37 @@ def test_township_and_coverage_changes():
     assert costs["people_newly_covered_per_10k_yuan"] == 3.0 and cost_effectiveness({}, None) == {}
 
 
-def _results(folder, grid, zones, risk, pri, covered, cost=None):
+def _register(scores, levels, rectified=None):
+    reg = pd.DataFrame({"rank": [1, 2, 3], "category": ["billboard", "crane", "waterlogging"],
+                        "category_zh": ["广告牌", "大型起重设备", "内涝点"], "id": ["GG-1", "QZ-1", "=NL-1"],
+                        "name": ["a", "b", "c"], "township": ["甲镇", "甲镇", "乙乡"],
+                        "risk_score": scores, "risk_level": levels})
+    return reg if rectified is None else reg.assign(rectified=rectified)
+
+
+def test_register_changes_and_the_ranking_of_scenarios():
+    a = _register([0.9, 0.5, 0.2], [5, 3, 1])
+    b = _register([0.1, 0.5, 0.3], [1, 3, 2], rectified=[True, False, False]).iloc[[2, 0, 1]]
+    pts = register_changes(a, b)
+    assert list(pts["id"]) == ["GG-1", "QZ-1", "=NL-1"]  # most averted first
+    assert pts["averted_risk"].tolist() == pytest.approx([0.8, 0.0, -0.1])
+    assert pts["rectified"].tolist() == [True, False, False]
+    s = register_summary(pts)
+    assert s == {"points_rectified": 1, "register_risk_averted": pytest.approx(0.7), "points_leaving_levels_4_5": 1,
+                 "points_entering_levels_4_5": 0, "register_risk_averted_at_rectified_points": pytest.approx(0.8)}
+    one_side = register_changes(a, b.iloc[:2])  # a point only in A: no averted risk claimed for it
+    assert one_side["averted_risk"].isna().sum() == 1
+    ranked = rank_scenarios({
+        "cheap": {"averted_comprehensive_risk": 10.0, "cost": cost_effectiveness({"averted_comprehensive_risk": 10.0},
+                                                                                  10)},
+        "dear": {"averted_comprehensive_risk": 50.0, "cost": cost_effectiveness({"averted_comprehensive_risk": 50.0},
+                                                                                 100)},
+        "free": {"averted_comprehensive_risk": 5.0, "cost": {}}})
+    assert list(ranked["scenario"]) == ["cheap", "dear", "free"] and list(ranked["rank"]) == [1, 2, 3]
+    assert ranked["averted_comprehensive_risk_per_10k_yuan"].tolist()[:2] == [1.0, 0.5]
+
+
+def _results(folder, grid, zones, risk, pri, covered, cost=None, register=None):
     towns = gpd.GeoDataFrame({"township_id": [1, 2], "name_zh": ["甲镇", "乙乡"]},
                              geometry=[shapely.box(0, 0, 400 * 30, 600 * 30 * 2), shapely.box(400 * 30, 0, 2400 * 30,
                                                                                                  1800 * 30)],
@@ -105,6 +138,9 @@ def _results(folder, grid, zones, risk, pri, covered, cost=None):
                               "high_risk_reached": [1.0, 2.0]}), folder / "access" / "reach_by_township.csv")
     if cost:
         (folder / "scenario_config.yaml").write_text(yaml.safe_dump({"scenario": {"cost_10k_yuan": cost}}))
+    if register is not None:
+        write_table(register, folder / "points" / "risk_register.csv")
+        write_raster(risk * 2, folder / "risk" / "multi_hazard.tif", grid)
 
 
 def test_risk_compare_on_two_tiny_results_folders(tmp_path):
@@ -137,14 +173,38 @@ def test_risk_compare_on_two_tiny_results_folders(tmp_path):
     assert "成本效益 Averted per unit cost" in md and "甲镇" in md
 
 
-def test_compare_refuses_runs_on_other_grids(tmp_path):
+def test_risk_compare_ranks_several_scenarios_by_averted_risk_per_cost(tmp_path):
+    grid = Grid("EPSG:4549", 30.0, 0.0, 1800.0, 80, 60, 32)
+    a, _, _, _ = _rasters()
+    base = np.full(grid.shape, 0.5, "f4")
+    _results(tmp_path / "A", grid, {"comprehensive": a}, base, [True, False], [0.0, 10.0],
+             register=_register([0.9, 0.5, 0.2], [5, 3, 1]))
+    for name, risk_cut, cost in (("rectify", 0.1, 10), ("shelters", 0.2, 100)):
+        _results(tmp_path / name, grid, {"comprehensive": a}, base - risk_cut, [True, False], [0.0, 10.0], cost=cost,
+                 register=_register([0.1, 0.5, 0.2], [1, 3, 1], rectified=[name == "rectify", False, False]))
+    assert main(["compare", str(tmp_path / "A"), str(tmp_path / "rectify"), str(tmp_path / "shelters")]) == 0
+    s = json.loads((tmp_path / "rectify" / "compare" / "summary.json").read_text(encoding="utf-8"))
+    assert s["points_rectified"] == 1 and s["register_risk_averted"] == pytest.approx(0.8)
+    assert s["averted_multi_hazard_risk"] == pytest.approx(0.2 * 80 * 60, rel=1e-5)
+    assert s["cost"]["register_risk_averted_per_10k_yuan"] == pytest.approx(0.08)
+    pts = pd.read_csv(tmp_path / "rectify" / "compare" / "points.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert pts.loc[0, "id"] == "GG-1" and "'=NL-1" in set(pts["id"])  # formulas neutralised for Excel
+    ranking = pd.read_csv(tmp_path / "A" / "compare" / "ranking.csv", encoding="utf-8-sig")
+    assert list(ranking["scenario"]) == ["rectify", "shelters"]  # 480 / 10 before 960 / 100 per 10,000 yuan
+    assert ranking["averted_comprehensive_risk_per_10k_yuan"].tolist() == pytest.approx([48.0, 9.6], rel=1e-5)
+    assert (tmp_path / "A" / "compare" / "ranking.md").is_file()
+    assert main(["compare", str(tmp_path / "A"), str(tmp_path / "rectify"), str(tmp_path / "shelters"),
+                 "--out", str(tmp_path / "x")]) == 2
+
+
+def test_compare_refuses_runs_on_other_grids(tmp_path, capsys):
     g1 = Grid("EPSG:4549", 30.0, 0.0, 1800.0, 80, 60, 32)
     g2 = Grid("EPSG:4549", 60.0, 0.0, 1800.0, 40, 30, 32)
     for name, g in (("A", g1), ("B", g2)):
         (tmp_path / name / "grid").mkdir(parents=True)
         (tmp_path / name / "grid" / "grid.json").write_text(g.to_json())
-    with pytest.raises(ValueError, match="not on the same grid"):
-        main(["compare", str(tmp_path / "A"), str(tmp_path / "B")])
+    assert main(["compare", str(tmp_path / "A"), str(tmp_path / "B")]) == 2  # one line, no traceback
+    assert "not on the same grid" in capsys.readouterr().err
 
 
 def test_scenario_overlay_pieces():

@@ -14,7 +14,8 @@ For a point *p* of category *c*:
 * ``risk_level`` 1-5 -- the zone ``risk_score`` falls in under the class breaks of the dominant
   hazard's zoning raster, so a point reads on the same scale as the map; ``risk_level_label`` in
   Chinese and English;
-* ``rank`` -- 1 = inspect first: by level, then score, then people exposed (when surveyed).
+* ``rank`` -- 1 = inspect first: by level, then score, then people exposed (when surveyed);
+* ``rectified`` -- only in a scenario that rectifies points (``scenario.rectified``): whether this one is.
 """
 
 from __future__ import annotations
@@ -197,6 +198,12 @@ def build_register(points, vpoints, at: Mapping[str, np.ndarray], hazards: Seque
         category_hazards=risk_cfg["category_hazards"], cell_zone=np.nan_to_num(at["multi_zone"]),
         formulas={h: s[0] for h, s in settings.items()},
         risk_at=None if risk_method(risk_cfg) == "index" else {h: at[f"risk:{h}"] for h in hazards})
+    if "rectified" in vpoints.columns and "id" in reg.columns:  # a scenario's rectified points, marked
+        key = vpoints["category"].astype(str) + "\x1f" + vpoints["id"].astype(str)
+        lut = pd.Series(vpoints["rectified"].astype(bool).to_numpy(), index=key)
+        reg["rectified"] = (reg["category"].astype(str) + "\x1f" + reg["id"].astype(str)).map(
+            lut[~lut.index.duplicated()]).fillna(False).astype(bool)
+        logger.info("%d rectified points (scenario.rectified)", int(reg["rectified"].sum()))
     for _, r in reg.head(5).iterrows():
         logger.info("rank %d: %s %s (%s) level %d, risk %.3f from %s", r["rank"], r["category"],
                     r.get("id", ""), r.get("name", ""), r["risk_level"], r["risk_score"],

@@ -11,8 +11,9 @@ Every point of either round ends in exactly one row of :func:`match_rounds`, wit
   ``depth_tolerance_m``; ``worsened`` -- the opposite;
 * ``unchanged`` -- the same point, nothing of the above;
 * ``ambiguous`` -- what cannot be matched safely, with the reason in ``note``: an id used in both rounds for
-  points of different categories or more than ``max_move_m`` apart, an id twice in one round, or a point with
-  several candidates within the tolerance. Nothing is silently paired.
+  points of different categories, more than ``max_move_m`` apart, or moved beyond ``tolerance_m`` under another
+  name; an id twice in one round; or a point with several candidates within the tolerance. Nothing is silently
+  paired.
 
 A change of attributes wins over a change of place (a moved point that was also rectified is ``rectified``;
 ``distance_m`` still says how far it moved, ``match`` how it was matched).
@@ -24,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from risk import CATEGORY_LABELS
+from risk.assessment.vulnerability import TAKEN_DOWN
+from risk.errors import InputError
 
 KINDS = ("new", "removed", "moved", "rematched", "rectified", "worsened", "unchanged", "ambiguous")
 KIND_LABELS = {
@@ -32,16 +35,15 @@ KIND_LABELS = {
     "worsened": ("隐患加重", "Worsened"), "unchanged": ("无变化", "Unchanged"), "ambiguous": ("待核实", "Ambiguous"),
 }
 BAD_INSPECTION = ("不合格", "过期", "未检")
-TAKEN_DOWN = "拆除"
 COLUMNS = ["kind", "kind_zh", "category", "category_zh", "id", "previous_id", "township", "name", "match",
            "distance_m", "note", "x", "y", "previous_x", "previous_y"]
 
 
-class RoundMismatch(ValueError):
-    """Two rounds that cannot be compared as they are (no CRS, geographic CRS, different categories)."""
+class RoundMismatch(InputError):
+    """Two rounds that cannot be compared as they are (no CRS, geographic CRS, different categories, no overlap)."""
 
 
-def align_rounds(prev, cur, prev_categories=None, cur_categories=None):
+def align_rounds(prev, cur, prev_categories=None, cur_categories=None, max_gap_m: float = 10_000.0):
     """``prev`` in ``cur``'s CRS, after checking that the two rounds can be compared.
 
     Parameters
@@ -51,6 +53,8 @@ def align_rounds(prev, cur, prev_categories=None, cur_categories=None):
     prev_categories, cur_categories : iterable of str, optional
         The categories each round surveyed (its survey database's layers); by default the categories of its
         points.
+    max_gap_m : float
+        Two rounds whose points lie farther apart than this (between their bounding boxes) are not of one area.
 
     Returns
     -------
@@ -62,8 +66,8 @@ def align_rounds(prev, cur, prev_categories=None, cur_categories=None):
     Raises
     ------
     RoundMismatch
-        A round without a CRS, a CRS in degrees, or category sets that differ (naming each category and the round
-        that lacks it).
+        A round without a CRS, a CRS in degrees, category sets that differ (naming each category and the round
+        that lacks it), or rounds that do not overlap (a wrong CRS, another area).
     """
     for name, g in (("previous round", prev), ("this round", cur)):
         if g.crs is None:
@@ -82,10 +86,17 @@ def align_rounds(prev, cur, prev_categories=None, cur_categories=None):
         raise RoundMismatch("the two rounds surveyed different categories (" + "; ".join(parts) + "): every point "
                             "of such a category would read as new or removed. Survey the same categories, or "
                             "compare only the shared ones")
-    if prev.crs == cur.crs:
-        return prev, ""
-    note = f"previous round reprojected from {prev.crs.to_string()} to {cur.crs.to_string()}"
-    return prev.to_crs(cur.crs), note
+    note = ""
+    if prev.crs != cur.crs:
+        note = f"previous round reprojected from {prev.crs.to_string()} to {cur.crs.to_string()}"
+        prev = prev.to_crs(cur.crs)
+    if len(prev) and len(cur):
+        (a0, b0, a1, b1), (c0, d0, c1, d1) = prev.total_bounds, cur.total_bounds
+        gap = max(c0 - a1, a0 - c1, d0 - b1, b0 - d1, 0.0)
+        if not np.isfinite(gap) or gap > max_gap_m:
+            raise RoundMismatch(f"the two rounds do not overlap (their points are {gap / 1000:.0f} km apart, in "
+                                f"{cur.crs.to_string()}): a round in another area, or with a wrong CRS?")
+    return prev, note
 
 
 def _text(v) -> str:
@@ -211,6 +222,11 @@ def match_rounds(prev, cur, tolerance_m: float = 50.0, max_move_m: float = 1000.
             continue
         if dist > max_move_m:
             why = f"id {v} reused {dist:.0f} m away (more than max_move_m {max_move_m:g} m): a different point?"
+            rows.append(_row("ambiguous", str(c["category"]), cur=c, prev=p, match="id", dist=dist, note=why))
+            continue
+        na, nb = _text(p.get("name")), _text(c.get("name"))
+        if dist > tolerance_m and na and nb and na != nb:
+            why = f"id {v} moved {dist:.0f} m and renamed {na} -> {nb}: the same point, or the id reused?"
             rows.append(_row("ambiguous", str(c["category"]), cur=c, prev=p, match="id", dist=dist, note=why))
             continue
         kind, why = _paired(*attribute_change(p, c, depth_tolerance_m), "id", dist, tolerance_m)

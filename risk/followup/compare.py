@@ -5,7 +5,9 @@
 * :func:`zone_change` -- the change raster ``level_B - level_A`` (-4..4, NaN outside);
 * :func:`township_changes` -- capacity index and grade, comprehensive risk, 三高一低 status per township;
 * :func:`coverage_changes` -- people newly covered by a shelter, people reached within the relief time limit;
-* :func:`cost_effectiveness` -- for a scenario with a cost: what it averts per 10,000 yuan.
+* :func:`register_changes` -- each point of the risk register: level and risk in A and B, the risk averted;
+* :func:`cost_effectiveness` -- for a scenario with a cost: what it averts per 10,000 yuan;
+* :func:`rank_scenarios` -- several scenarios against one baseline, ranked by averted risk per unit cost.
 """
 
 from __future__ import annotations
@@ -136,21 +138,108 @@ def coverage_changes(cov_a: pd.DataFrame, cov_b: pd.DataFrame, reach_a: pd.DataF
     return out.round(1).reset_index()
 
 
+def register_changes(reg_a: pd.DataFrame, reg_b: pd.DataFrame) -> pd.DataFrame:
+    """Each point of two risk registers (``points/risk_register.csv``) matched by category and id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category, category_zh, id, name, township`` (B's, else A's), ``rectified`` (when B's register has it:
+        a scenario's rectified points), ``risk_level_a/_b``, ``risk_score_a/_b`` and ``averted_risk`` (A - B;
+        NaN for a point in one register only), the most averted first.
+    """
+    key = ["category", "id"]
+    info = [c for c in ("category_zh", "name", "township", "rectified") if c in reg_b.columns or c in reg_a.columns]
+
+    def side(reg, s):
+        r = reg.assign(id=reg["id"].astype(str))
+        return r[key + [c for c in info if c in r.columns] + ["risk_level", "risk_score"]].drop_duplicates(key) \
+            .rename(columns={c: c + s for c in (*info, "risk_level", "risk_score")})
+
+    out = side(reg_a, "_a").merge(side(reg_b, "_b"), on=key, how="outer")
+    for c in info:
+        b, a = out.get(c + "_b"), out.get(c + "_a")
+        out[c] = b if a is None else (a if b is None else b.where(b.notna(), a))
+    if "rectified" in out:
+        out["rectified"] = out["rectified"].astype("boolean").fillna(False).astype(bool)
+    out["averted_risk"] = (out["risk_score_a"] - out["risk_score_b"]).round(6)
+    cols = [*key, *info, "risk_level_a", "risk_level_b", "risk_score_a", "risk_score_b", "averted_risk"]
+    out = out[cols].sort_values(["averted_risk", "category", "id"], ascending=[False, True, True],
+                                na_position="last", kind="stable")
+    return out.reset_index(drop=True)
+
+
+def register_summary(points: pd.DataFrame) -> dict:
+    """Totals of :func:`register_changes`: rectified points, risk averted at the points, levels 4-5 left/entered."""
+    both = points.dropna(subset=["risk_score_a", "risk_score_b"])
+    high_a, high_b = both["risk_level_a"] >= 4, both["risk_level_b"] >= 4
+    out = {"points_rectified": int(points["rectified"].sum()) if "rectified" in points else 0,
+           "register_risk_averted": round(float(both["averted_risk"].sum()), 4),
+           "points_leaving_levels_4_5": int((high_a & ~high_b).sum()),
+           "points_entering_levels_4_5": int((~high_a & high_b).sum())}
+    if "rectified" in points:
+        out["register_risk_averted_at_rectified_points"] = round(float(
+            both.loc[both["rectified"], "averted_risk"].sum()), 4)
+    return out
+
+
+PER_COST = {  # summary total -> its per-10,000-yuan name (only those the summary has)
+    "averted_comprehensive_risk": "averted_comprehensive_risk_per_10k_yuan",
+    "averted_multi_hazard_risk": "averted_multi_hazard_risk_per_10k_yuan",
+    "register_risk_averted": "register_risk_averted_per_10k_yuan",
+    "people_newly_covered": "people_newly_covered_per_10k_yuan",
+    "people_leaving_high_comprehensive_zones": "people_leaving_high_comprehensive_zones_per_10k_yuan",
+}
+
+
 def cost_effectiveness(summary: dict, cost_10k_yuan: float | None) -> dict:
-    """What the measures avert per 10,000 yuan (万元), from :func:`summary`-style totals; {} without a cost."""
+    """What the measures avert per 10,000 yuan (万元), from :func:`summary`-style totals; {} without a cost.
+
+    Examples
+    --------
+    >>> cost_effectiveness({"averted_comprehensive_risk": 50.0, "people_newly_covered": 1000.0}, 200)
+    {'cost_10k_yuan': 200.0, 'averted_comprehensive_risk_per_10k_yuan': 0.25, 'people_newly_covered_per_10k_yuan': 5.0}
+    """
     if not cost_10k_yuan:
         return {}
     c = float(cost_10k_yuan)
-    return {"cost_10k_yuan": c,
-            "averted_comprehensive_risk_per_10k_yuan": round(summary["averted_comprehensive_risk"] / c, 6),
-            "people_newly_covered_per_10k_yuan": round(summary["people_newly_covered"] / c, 3),
-            "people_leaving_high_comprehensive_zones_per_10k_yuan":
-                round(summary["people_leaving_high_comprehensive_zones"] / c, 3)}
+    return {"cost_10k_yuan": c, **{per: round(float(summary[k]) / c, 6) for k, per in PER_COST.items() if k in summary}}
+
+
+def rank_scenarios(results: dict) -> pd.DataFrame:
+    """Scenarios against one baseline, ranked by comprehensive risk averted per 10,000 yuan.
+
+    Parameters
+    ----------
+    results : dict
+        ``{scenario: summary.json of its comparison}`` (its totals and ``cost``, the cost-effectiveness).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario: ``rank`` (1 = most risk averted per unit cost; scenarios without a cost last),
+        ``scenario``, ``cost_10k_yuan``, the totals and their per-cost values.
+    """
+    rows = []
+    for name, s in results.items():
+        row = {"scenario": name, "cost_10k_yuan": (s.get("cost") or {}).get("cost_10k_yuan", np.nan)}
+        for k, per in PER_COST.items():
+            if k in s:
+                row[k] = s[k]
+                row[per] = (s.get("cost") or {}).get(per, np.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    key = "averted_comprehensive_risk_per_10k_yuan"
+    if key not in out:
+        out[key] = np.nan
+    out = out.sort_values([key, "scenario"], ascending=[False, True], na_position="last", kind="stable")
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
 
 
 def markdown_summary(title: str, summary: dict, per_zoning: pd.DataFrame, towns: pd.DataFrame,
-                     coverage: pd.DataFrame, costs: dict) -> str:
-    """The change report as Markdown (bilingual headings)."""
+                     coverage: pd.DataFrame, costs: dict, points: pd.DataFrame | None = None) -> str:
+    """The change report as Markdown (bilingual headings); ``points``: the register's points whose risk changed."""
     lines = [f"# {title}", "", "## 总览 Summary", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in summary.items()]
     if costs:
@@ -160,4 +249,7 @@ def markdown_summary(title: str, summary: dict, per_zoning: pd.DataFrame, towns:
               "## 乡镇能力与综合风险 Township capacity and comprehensive risk", "",
               towns.to_markdown(index=False), "", "## 避难与救援覆盖 Shelter coverage and relief reach", "",
               coverage.to_markdown(index=False), ""]
+    if points is not None and len(points):
+        lines += ["## 风险隐患点变化 Register points whose risk changed most (top 20)", "",
+                  points.head(20).to_markdown(index=False), ""]
     return "\n".join(lines)

@@ -2,9 +2,9 @@
 
 A surveyed point is an **open hidden danger** in a round when its inspection failed, expired or is missing
 (不合格/过期/未检) or, for a waterlogging spot, its ponding is ``open_depth_m`` or deeper; it is ``closed``
-otherwise (passed, taken down, shallow). :func:`register_history` gives every point of this round's risk
-register its history: when it was first surveyed, its status in each round, since when it has been open and
-for how many days. :func:`open_past_deadline` lists the points open longer than the deadline, worst risk first.
+otherwise (passed, taken down, shallow). :func:`point_history` gives every point of this round its history:
+when it was first surveyed, its status in each round, since when it has been open and for how many days;
+:func:`join_history` puts it in the risk register. :func:`open_past_deadline` lists the points open longer than the deadline, worst risk first.
 """
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ def _key(cat, ident) -> pd.Series:
     return pd.Series(cat, dtype=str).str.cat(pd.Series(ident, dtype=str), sep="\x1f")
 
 
-def register_history(register, current, previous, changes, date: str, previous_date: str,
-                     previous_history: pd.DataFrame | None = None, open_depth_m: float = 0.5):
-    """The risk register with each point's history across rounds.
+def point_history(current, previous, changes, date: str, previous_date: str,
+                  previous_history: pd.DataFrame | None = None, open_depth_m: float = 0.5) -> pd.DataFrame:
+    """Each point of this round with its history across rounds.
 
     Parameters
     ----------
-    register : geopandas.GeoDataFrame
-        This round's register (``category``, ``id``, ``rank``, ``risk_level``, ``risk_score`` ...).
     current, previous : geopandas.GeoDataFrame
         The survey points of this and the previous round (``category``, ``id``, ``inspection``, ``max_depth_m``).
     changes : pandas.DataFrame
@@ -48,24 +46,27 @@ def register_history(register, current, previous, changes, date: str, previous_d
     date, previous_date : str
         ISO dates of this and the previous round.
     previous_history : pandas.DataFrame, optional
-        The previous round's own history table (``category``, ``id``, ``first_seen``, ``open_since``,
-        ``status_history``), when the previous round was itself compared to an earlier one: the history goes
-        back through every round.
+        The previous round's own history (``category``, ``id``, ``first_seen``, ``open_since``,
+        ``status_history``: its ``changes/point_history.csv``), when the previous round was itself compared to an
+        earlier one: the history goes back through every round. A table without these columns is ignored.
     open_depth_m : float
         Ponding depth from which a waterlogging spot is open.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``register`` plus :data:`HISTORY_COLUMNS`: ``status`` ``open``/``closed`` in this round,
-        ``status_history`` like ``2022-10-31 open; 2024-06-30 closed``, ``days_open`` (NaN when closed).
+    pandas.DataFrame
+        ``category``, ``id`` and :data:`HISTORY_COLUMNS`, one row per point of this round with an id (the first
+        of an id used twice): ``status`` ``open``/``closed`` in this round, ``status_history`` like
+        ``2022-10-31 open; 2024-06-30 closed``, ``days_open`` (NaN when closed).
     """
     changes = changes.assign(id=changes["id"].fillna("").astype(str),
                              previous_id=changes["previous_id"].fillna("").astype(str))
-    cur_open = pd.Series(is_open(current, open_depth_m), index=_key(current["category"], current["id"]).to_numpy())
+    cur = pd.DataFrame({"category": current["category"].astype(str).to_numpy(),
+                        "id": current["id"].map(lambda v: "" if pd.isna(v) else str(v).strip()).to_numpy(),
+                        "_open": is_open(current, open_depth_m)})
+    cur = cur[cur["id"].ne("")].drop_duplicates(["category", "id"]).reset_index(drop=True)
     prev_open = pd.Series(is_open(previous, open_depth_m),
                           index=_key(previous["category"], previous["id"]).to_numpy())
-    cur_open = cur_open[~cur_open.index.duplicated()]
     prev_open = prev_open[~prev_open.index.duplicated()]
     paired = changes[changes["id"].astype(str).ne("") & changes["previous_id"].astype(str).ne("")
                      & changes["kind"].ne("ambiguous") & changes["kind"].ne("removed")]
@@ -74,14 +75,13 @@ def register_history(register, current, previous, changes, date: str, previous_d
     kind_of = pd.Series(changes["kind"].to_numpy(), index=_key(changes["category"], changes["id"]).to_numpy())
     kind_of = kind_of[~kind_of.index.duplicated()]
     hist = None
-    if previous_history is not None and len(previous_history):
+    if previous_history is not None and len(previous_history) and \
+            {"category", "id", "first_seen", "open_since", "status_history"} <= set(previous_history.columns):
         hist = previous_history.assign(_k=_key(previous_history["category"], previous_history["id"]).to_numpy())
         hist = hist.drop_duplicates("_k").set_index("_k")
-    keys = _key(register["category"], register["id"]).to_numpy()
-    cats = register["category"].astype(str).to_numpy()
     rows = []
-    for k, cat in zip(keys, cats, strict=True):
-        now_open = bool(cur_open.get(k, False))
+    for k, cat, now_open in zip(_key(cur["category"], cur["id"]).to_numpy(), cur["category"], cur["_open"],
+                                strict=True):
         status = "open" if now_open else "closed"
         pid = prev_of.get(k)
         pk = None if pid is None else _key([cat], [pid]).iloc[0]
@@ -97,12 +97,26 @@ def register_history(register, current, previous, changes, date: str, previous_d
             since = (prev_since if was_open else date) if now_open else None
         rows.append({"previous_id": pid or "", "change": kind_of.get(k, ""), "first_seen": first, "status": status,
                      "status_history": (past + "; " if past else "") + f"{date} {status}", "open_since": since or ""})
-    extra = pd.DataFrame(rows, columns=HISTORY_COLUMNS[:-1], index=register.index)
-    since = pd.to_datetime(extra["open_since"].replace("", None), errors="coerce")
-    extra["days_open"] = (pd.Timestamp(date) - since).dt.days.astype("float64")
+    out = pd.concat([cur[["category", "id"]], pd.DataFrame(rows, columns=HISTORY_COLUMNS[:-1])], axis=1)
+    since = pd.to_datetime(out["open_since"].replace("", None), errors="coerce")
+    out["days_open"] = (pd.Timestamp(date) - since).dt.days.astype("float64")
+    return out
+
+
+def join_history(register, history: pd.DataFrame):
+    """The risk register with :data:`HISTORY_COLUMNS` of :func:`point_history` joined on (category, id).
+
+    ``history`` may come back from a CSV (empty text read as NaN): text columns are given back as text, so a
+    point the history does not know gets empty text and NaN ``days_open``.
+    """
+    h = history.assign(_k=_key(history["category"], history["id"].astype(str)).to_numpy())
+    h = h.drop_duplicates("_k").set_index("_k")
+    keys = _key(register["category"], register["id"].astype(str)).to_numpy()
     out = register.copy()
     for c in HISTORY_COLUMNS:
-        out[c] = extra[c]
+        col = h[c].reindex(keys).to_numpy()
+        out[c] = pd.to_numeric(col, errors="coerce") if c == "days_open" else \
+            pd.Series(col, index=out.index).fillna("").astype(str).to_numpy()
     return out
 
 

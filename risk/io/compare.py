@@ -33,13 +33,15 @@ def compare_folders(a, b, out=None) -> Path:
 
     Writes ``zone_transitions.csv`` (township, zoning, from and to level, area, people), ``zone_summary.csv``,
     ``townships.csv`` (capacity, grade, comprehensive risk, 三高一低), ``coverage.csv`` (shelters, relief reach),
+    ``points.csv`` (each register point's level and risk in A and B, the risk averted),
     ``<zoning>_change.tif`` and ``.png`` (level B - A), ``summary.json`` and ``summary.md``.
 
     Raises
     ------
-    ValueError
+    InputError
         When the two runs are not on the same grid (their rasters cannot be compared cell by cell).
     """
+    from risk.errors import InputError
     from risk.followup import compare as cmp
     from risk.followup.plots import zone_change_map
     from risk.io import (
@@ -58,7 +60,7 @@ def compare_folders(a, b, out=None) -> Path:
     out = Path(out) if out else b / "compare"
     grid = read_grid(a / "grid" / "grid.json")
     if read_grid(b / "grid" / "grid.json").to_json() != grid.to_json():
-        raise ValueError(f"{a} and {b} are not on the same grid (grid/grid.json differs): compare runs of one area "
+        raise InputError(f"{a} and {b} are not on the same grid (grid/grid.json differs): compare runs of one area "
                          "and grid")
     towns = read_vector(a / "zoning" / "townships.gpkg", layer="townships", crs=grid.crs)
     names = towns["name_zh"].astype(str).tolist()
@@ -102,10 +104,15 @@ def compare_folders(a, b, out=None) -> Path:
     summary["people_leaving_high_comprehensive_zones"] = round(float(
         comp.loc[(comp.from_level >= 4) & (comp.to_level < 4), "people"].sum()
         - comp.loc[(comp.from_level < 4) & (comp.to_level >= 4), "people"].sum()))
-    ra, rb = a / "risk" / "comprehensive.tif", b / "risk" / "comprehensive.tif"
-    summary["averted_comprehensive_risk"] = round(float(
-        (read_raster_on_grid(ra, grid, "nearest") - read_raster_on_grid(rb, grid, "nearest")).sum().compute()), 4) \
-        if ra.is_file() and rb.is_file() else 0.0
+    for name in ("comprehensive", "multi_hazard"):
+        ra, rb = a / "risk" / f"{name}.tif", b / "risk" / f"{name}.tif"
+        summary[f"averted_{name}_risk"] = round(float(
+            (read_raster_on_grid(ra, grid, "nearest") - read_raster_on_grid(rb, grid, "nearest")).sum().compute()),
+            4) if ra.is_file() and rb.is_file() else 0.0
+    reg_a, reg_b = _csv(a, "points/risk_register.csv"), _csv(b, "points/risk_register.csv")
+    points = cmp.register_changes(reg_a, reg_b) if reg_a is not None and reg_b is not None else pd.DataFrame()
+    if len(points):
+        summary.update(cmp.register_summary(points))
     summary["people_newly_covered"] = round(float(cov["newly_covered"].sum()), 1) if len(cov) else 0.0
     summary["people_newly_reached_10h"] = round(float(cov["newly_reached"].sum()), 1) if len(cov) else 0.0
     if len(towns_t):
@@ -117,11 +124,33 @@ def compare_folders(a, b, out=None) -> Path:
     write_table(per_zoning, out / "zone_summary.csv")
     write_table(towns_t, out / "townships.csv")
     write_table(cov, out / "coverage.csv")
+    write_table(points, out / "points.csv")
     write_json({**{k: (list(v) if isinstance(v, tuple) else v) for k, v in summary.items()}, "cost": costs},
                out / "summary.json")
-    write_text(cmp.markdown_summary(f"变化对比 Comparison: {b} vs {a}", summary, per_zoning, towns_t, cov, costs),
-               out / "summary.md")
+    changed = points[points["averted_risk"].fillna(1.0) != 0] if len(points) else None
+    write_text(cmp.markdown_summary(f"变化对比 Comparison: {b} vs {a}", summary, per_zoning, towns_t, cov, costs,
+                                    changed), out / "summary.md")
     return out
 
 
-__all__ = ["compare_folders"]
+def rank_folders(a, bs, out=None) -> Path:
+    """Rank scenarios ``bs`` (results folders already compared with ``a``) by averted risk per unit cost.
+
+    Reads each ``<b>/compare/summary.json`` (:func:`compare_folders`) and writes ``ranking.csv`` and ``ranking.md``
+    into ``out`` (default ``a/compare``).
+    """
+    import json
+
+    from risk.followup.compare import rank_scenarios
+    from risk.io import write_table, write_text
+
+    out = Path(out) if out else Path(a) / "compare"
+    table = rank_scenarios({Path(b).name: json.loads((Path(b) / "compare" / "summary.json").read_text())
+                            for b in bs})
+    write_table(table, out / "ranking.csv")
+    write_text(f"# 情景排序 Scenarios ranked by averted risk per 10,000 yuan (baseline {a})\n\n"
+               + table.to_markdown(index=False) + "\n", out / "ranking.md")
+    return out
+
+
+__all__ = ["compare_folders", "rank_folders"]

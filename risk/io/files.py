@@ -104,6 +104,22 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralise_formulas` on a table read back to compute with (an id must equal its original).
+
+    Examples
+    --------
+    >>> restore_formulas(pd.DataFrame({"a": ["'=1+1", "'ok", "-0.5"]}))["a"].tolist()
+    ['=1+1', "'ok", '-0.5']
+    """
+    out = df.copy()
+    for col in df.columns:
+        if df[col].dtype.kind == "O" or str(df[col].dtype) == "string":
+            out[col] = [v[1:] if isinstance(v, str) and v.startswith("'") and _FORMULA_START.match(v[1:]) else v
+                        for v in df[col]]
+    return out
+
+
 def write_table(df: pd.DataFrame, path, index: bool = False) -> None:
     """Write a CSV with a UTF-8 BOM, so that Excel on a Chinese Windows shows the headers right.
 

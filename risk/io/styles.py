@@ -177,6 +177,8 @@ FIELD_ALIASES = {
     "shelter_capacity": "场所容量（人）", "covered": "是否覆盖", "gap": "缺口（人）", "status": "状态",
     "status_zh": "状态（中文）", "layer": "图层", "zone": "风险等级", "zone_label": "风险等级名称", "count": "数量",
     "cell_zone_multi_hazard": "所在栅格多灾种风险等级",
+    "previous_id": "上轮编号", "change": "两轮变化", "first_seen": "首次发现日期", "status_history": "历次状态",
+    "open_since": "隐患存续起始日期", "days_open": "隐患存续天数", "rectified": "已整改（情景）",
 }
 
 

@@ -57,6 +57,8 @@ rule vulnerability:
         landcover_classes=config["landcover_classes"],
         sigma_m=config["vulnerability"]["sigma_m"],
         reference_date=config["vulnerability"]["reference_date"],
+        rectified=config["scenario"]["rectified"],
+        rectification=rectification_params(config),
         dask=dask_params,
     log:
         str(LOGS / "vulnerability.log"),
@@ -241,6 +243,8 @@ rule risk_register:
         vulnerability=res("vulnerability", "vulnerability.tif"),
         vulnerability_points=res("vulnerability", "points.gpkg"),
         grid=res("grid", "grid.json"),
+        # followup.previous: each point's history across survey rounds (rule survey_changes)
+        history=[res("changes", "point_history.csv")] if config["followup"]["previous"] else [],
     output:
         gpkg=res("points", "risk_register.gpkg"),
         csv=report(res("points", "risk_register.csv"), caption="../report/tables/risk_register.rst",

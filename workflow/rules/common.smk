@@ -223,6 +223,22 @@ def check_followup(fu):
                          + " must be given too (YYYY-MM-DD): days open are counted between the rounds")
 
 
+VALIDATED_KEYS = ("aoi", "grid", "inputs", "survey", "input_checks", "landcover_classes", "targets")
+"""The config keys risk.validate.check_inputs reads (tests/test_config.py checks the list against it)."""
+
+
+def validated_config(cfg):
+    """The part of the config the input checks read: a change elsewhere (results_dir, a scenario's measures, a
+    weight) does not rerun them, and so does not rerun every rule that waits for them."""
+    return {k: cfg[k] for k in VALIDATED_KEYS if k in cfg}
+
+
+def rectification_params(cfg):
+    """What rectifying a point does, for the categories the scenario rectifies only (a base run's params: {})."""
+    wanted = [c for c, ids in cfg["scenario"]["rectified"].items() if ids]
+    return {c: v for c, v in cfg["vulnerability"]["rectification"].items() if c in wanted}
+
+
 def previous_survey_path(previous):
     """The earlier round's survey database: `previous` itself, or survey/survey.gpkg of a results folder."""
     p = Path(previous)
@@ -230,6 +246,12 @@ def previous_survey_path(previous):
 
 
 def previous_history_path(previous):
-    """The earlier run's own history table when `previous` is a results folder that has one (else none)."""
-    p = Path(previous) / "changes" / "register_history.csv"
-    return [str(p)] if p.is_file() else []
+    """The earlier run's own point history when `previous` is a results folder that has one (else none).
+
+    changes/point_history.csv; a results folder written before it existed has changes/register_history.csv.
+    """
+    for name in ("point_history.csv", "register_history.csv"):
+        p = Path(previous) / "changes" / name
+        if p.is_file():
+            return [str(p)]
+    return []

@@ -1,5 +1,6 @@
 # Follow-up over time (risk/followup/): this survey round against an earlier one, and each point's hidden danger
-# tracked across rounds. Only when `followup.previous` names the earlier round.
+# tracked across rounds (changes/point_history.csv, joined into the risk register by rule risk_register). Only when
+# `followup.previous` names the earlier round.
 FOLLOWUP = config["followup"]
 
 
@@ -13,17 +14,20 @@ if FOLLOWUP["previous"]:
             current=res("survey", "survey.gpkg"),
             previous=previous_survey_path(FOLLOWUP["previous"]),
             townships=[input_path("townships")] if has_inputs() else [],
+            history=previous_history_path(FOLLOWUP["previous"]),
         output:
             gpkg=res("changes", "survey_changes.gpkg"),
             csv=res("changes", "survey_changes.csv"),
             counts=res("changes", "change_counts.csv"),
             png=res("changes", "survey_changes.png"),
+            history=res("changes", "point_history.csv"),
         params:
             tolerance_m=FOLLOWUP["tolerance_m"],
             max_move_m=FOLLOWUP["max_move_m"],
             depth_tolerance_m=FOLLOWUP["depth_tolerance_m"],
             date=FOLLOWUP["date"],
             previous_date=FOLLOWUP["previous_date"],
+            open_depth_m=FOLLOWUP["open_depth_m"],
             area_name=config["area_name"],
             dask=dask_params,
         log:
@@ -39,40 +43,31 @@ if FOLLOWUP["previous"]:
             "../scripts/survey_changes.py"
 
     STAGE_OUTPUTS.extend([res("changes", f) for f in ("survey_changes.gpkg", "survey_changes.csv",
-                                                      "change_counts.csv", "survey_changes.png")])
+                                                      "change_counts.csv", "survey_changes.png",
+                                                      "point_history.csv")])
 
     if has_inputs():
 
-        rule register_history:
+        rule open_past_deadline:
             message:
-                "Rectification tracking: each point's status across rounds, open past {params.deadline_days} days"
+                "Rectification tracking: hidden dangers open longer than {params.deadline_days} days, worst risk first"
             input:
-                register=res("points", "risk_register.gpkg"),
-                changes=res("changes", "survey_changes.csv"),
-                current=res("survey", "survey.gpkg"),
-                previous=previous_survey_path(FOLLOWUP["previous"]),
-                history=previous_history_path(FOLLOWUP["previous"]),
+                register=res("points", "risk_register.gpkg"),  # with each point's history (changes/point_history.csv)
             output:
-                gpkg=res("changes", "register_history.gpkg"),
-                csv=res("changes", "register_history.csv"),
                 overdue=res("changes", "open_past_deadline.csv"),
             params:
-                date=FOLLOWUP["date"],
-                previous_date=FOLLOWUP["previous_date"],
-                open_depth_m=FOLLOWUP["open_depth_m"],
                 deadline_days=FOLLOWUP["deadline_days"],
                 dask=dask_params,
             log:
-                str(LOGS / "register_history.log"),
+                str(LOGS / "open_past_deadline.log"),
             benchmark:
-                str(BENCH / "register_history.tsv")
+                str(BENCH / "open_past_deadline.tsv")
             threads: 1  # single-threaded
             resources:
                 mem_mb=2000,
             conda:
                 "../envs/risk.yaml"
             script:
-                "../scripts/register_history.py"
+                "../scripts/open_past_deadline.py"
 
-        STAGE_OUTPUTS.extend([res("changes", f) for f in ("register_history.gpkg", "register_history.csv",
-                                                          "open_past_deadline.csv")])
+        STAGE_OUTPUTS.append(res("changes", "open_past_deadline.csv"))

@@ -12,7 +12,7 @@ rule validate_inputs:
         warnings=report(res("validation_warnings.csv"), caption="../report/tables/validation_warnings.rst",
                         category="Inputs 输入检查"),
     params:
-        config=config,
+        config=validated_config(config),  # only what the checks read: a scenario's measures rerun nothing here
         root=".",
         dask=dask_params,
     log:

@@ -1,7 +1,8 @@
 """The risk register: every surveyed point with its hazards, vulnerability, risk score and level, ranked.
 
 Writes ``points/risk_register.gpkg`` (layer ``risk_register``) and ``points/risk_register.csv``
-(:func:`risk.assessment.risk_register.build_register`).
+(:func:`risk.assessment.risk_register.build_register`). With an earlier survey round (``followup.previous``)
+each point carries its history across rounds (:func:`risk.followup.history.join_history`).
 """
 
 import pandas as pd
@@ -9,7 +10,9 @@ import pandas as pd
 from risk import io
 from risk.assessment.risk_register import build_register
 from risk.assessment.township_tables import zoning_meta
+from risk.followup.history import join_history
 from risk.hazard.point_rasters import values_at_points
+from risk.io.followup import read_history
 from risk.io.survey_db import read_survey_points
 from risk.runtime import rule_session
 
@@ -30,6 +33,8 @@ def main(snakemake):
         at = values_at_points(rasters, grid, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
         reg = build_register(pts, io.read_vector(inp.vulnerability_points, crs=grid.crs), at, p.hazards,
                              p.risk, breaks)
+        if inp.history:
+            reg = join_history(reg, read_history(inp.history))
     io.write_layers({"risk_register": reg}, snakemake.output.gpkg)
     io.write_table(pd.DataFrame(reg.drop(columns="geometry")), snakemake.output.csv)
 
