@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS
 from risk.io.figures import (  # picks the backend: Agg in rules, inline in Jupyter
     legend_outside,
+    map_axes,
     map_furniture,
 )
 
@@ -34,15 +35,6 @@ def bi(zh: str, en: str, cjk: bool | None = None) -> str:
     """``"zh en"`` when Chinese can be drawn, else ``en``."""
     cjk = has_cjk() if cjk is None else cjk
     return f"{zh} {en}" if cjk and zh else en
-
-
-def _axes_off(ax, title):
-    ax.set_title(title, fontsize=11)
-    ax.set_aspect("equal")
-    ax.ticklabel_format(style="plain")
-    ax.tick_params(labelsize=7)
-    ax.set_xlabel("x (m)", fontsize=8)
-    ax.set_ylabel("y (m)", fontsize=8)
 
 
 def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
@@ -74,7 +66,7 @@ def priority_map(townships, table: pd.DataFrame, area_name: str = ""):
                      label=bi("优先乡镇（风险高、能力低）", "Priority: high risk, low capacity", cjk))]
     legend_outside(ax, handles, below=True)  # the colour bar is on the right
     title = bi("三高一低 优先治理乡镇", "Priority townships (high risk, low capacity)", cjk)
-    _axes_off(ax, f"{area_name}  {title}" if area_name else title)
+    map_axes(ax, f"{area_name}  {title}" if area_name else title)
     map_furniture(ax)
     ax.text(0.01, 0.99, bi("标注：乡镇名、减灾能力等级", "Labels: township name, capacity grade", cjk)
             if cjk else "Labels: township code, capacity grade", transform=ax.transAxes, fontsize=7, va="top")
@@ -135,7 +127,7 @@ def shelter_map(townships, coverage, shelters, selected, zones=None, grid=None, 
                               + f" ({len(selected)})"))
     legend_outside(ax, handles, fontsize=7.5)
     title = bi("避难场所覆盖与缺口", "Shelter coverage and gaps", cjk)
-    _axes_off(ax, f"{area_name}  {title}" if area_name else title)
+    map_axes(ax, f"{area_name}  {title}" if area_name else title)
     map_furniture(ax)
     fig.tight_layout()
     return fig

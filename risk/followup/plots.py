@@ -16,22 +16,13 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from risk.followup.changes import KIND_LABELS  # noqa: E402
-from risk.io.figures import legend_outside, map_furniture, use_cjk_font  # noqa: E402
+from risk.io.figures import legend_outside, map_axes, map_furniture, use_cjk_font  # noqa: E402
 
 KIND_STYLE = {  # colour, marker, size
     "new": ("#1f78b4", "^", 46), "removed": ("#6a3d9a", "x", 46), "moved": ("#ff7f00", "D", 34),
     "rematched": ("#b15928", "s", 34), "rectified": ("#33a02c", "o", 46), "worsened": ("#e31a1c", "o", 46),
     "ambiguous": ("#000000", "*", 90), "unchanged": ("#bbbbbb", ".", 8),
 }
-
-
-def _axes(ax, title):
-    ax.set_title(title, fontsize=11)
-    ax.set_aspect("equal")
-    ax.ticklabel_format(style="plain")
-    ax.tick_params(labelsize=7)
-    ax.set_xlabel("x (m)", fontsize=8)
-    ax.set_ylabel("y (m)", fontsize=8)
 
 
 def changes_map(changes, boundaries=None, title: str = ""):
@@ -54,7 +45,7 @@ def changes_map(changes, boundaries=None, title: str = ""):
                               label=f"{zh} {en} ({len(sel)})"))
     if boundaries is not None and len(boundaries):
         handles.append(Line2D([], [], color="#666666", lw=0.8, label="乡镇界 Township boundary"))
-    _axes(ax, title or "风险点普查两轮变化 Survey changes between rounds")
+    map_axes(ax, title or "风险点普查两轮变化 Survey changes between rounds")
     legend_outside(ax, handles, "变化类型 Change")
     map_furniture(ax)
     fig.tight_layout()
@@ -78,7 +69,7 @@ def zone_change_map(delta: np.ndarray, extent, title: str, boundaries=None, max_
     labels = ["降 ≥ 2 级 down 2+ levels", "降 1 级 down 1 level", "不变 unchanged", "升 1 级 up 1 level",
               "升 ≥ 2 级 up 2+ levels"]
     handles = [Patch(color=c, label=lab) for c, lab in zip(CHANGE_COLORS, labels, strict=True)]
-    _axes(ax, title)
+    map_axes(ax, title)
     legend_outside(ax, handles[::-1], "等级变化 Level change")
     map_furniture(ax)
     fig.tight_layout()

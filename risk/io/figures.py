@@ -64,6 +64,16 @@ def _decorate(ax, title, boundaries=None):
     ax.set_aspect("equal")
 
 
+def map_axes(ax, title: str) -> None:
+    """Title, equal aspect and plain metre ticks of a map drawn with geopandas or scatter (small labels)."""
+    ax.set_title(title, fontsize=11)
+    ax.set_aspect("equal")
+    ax.ticklabel_format(style="plain")
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("x (m)", fontsize=8)
+    ax.set_ylabel("y (m)", fontsize=8)
+
+
 def map_furniture(ax, crs_units: str = "m") -> None:
     """A scale bar (lower left) and a north arrow (upper right) on a map in a projected CRS.
 
