@@ -8,6 +8,17 @@ from risk.grid import Grid
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
+def load_file(relpath: str):
+    """A repository file that is not in a package (a bench or rule script) imported as a module."""
+    import importlib.util
+
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 @pytest.fixture
 def small_grid():
     """A 60 x 80 grid of 30 m cells on EPSG:4549, chunks of 16."""

@@ -1,18 +1,15 @@
 """bench/bench_dag.py's bookkeeping: the critical path of a job graph and the start-up lines of the rules' logs."""
 
-import importlib.util
 from pathlib import Path
 
 from risk.runtime import STARTUP_MARK, USAGE_MARK, configure_logging, process_age
+from tests.conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench_dag():
-    spec = importlib.util.spec_from_file_location("bench_dag", ROOT / "bench" / "bench_dag.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_file("bench/bench_dag.py")
 
 
 def test_critical_path_is_the_longest_dependent_chain():

@@ -1,20 +1,16 @@
 """bench/bench_region.py's mirror: the region's vectors land on the cells its rasters copy from the county."""
 
-import importlib.util
 
 import geopandas as gpd
 import numpy as np
 from shapely.geometry import Point
 
 from risk.grid import Grid
-from tests.conftest import ROOT
+from tests.conftest import load_file
 
 
 def _bench_region():
-    spec = importlib.util.spec_from_file_location("bench_region", ROOT / "bench" / "bench_region.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_file("bench/bench_region.py")
 
 
 def test_reflect_runs_forward_then_back_at_every_edge():

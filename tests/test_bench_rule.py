@@ -1,6 +1,5 @@
 """bench/bench_rule.py: a finer grid made by repeating every cell, people divided among the copies."""
 
-import importlib.util
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,15 +9,13 @@ import rasterio
 
 from risk import io
 from risk.grid import Grid
+from tests.conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench_rule():
-    spec = importlib.util.spec_from_file_location("bench_rule", ROOT / "bench" / "bench_rule.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_file("bench/bench_rule.py")
 
 
 class _Files(list):

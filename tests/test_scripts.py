@@ -1,20 +1,18 @@
 """Every rule's script imports cleanly, has a ``main(snakemake)``, and stays thin (<= 25 statements)."""
 
-import importlib.util
 import runpy
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
 
 
 def _script_size():
-    spec = importlib.util.spec_from_file_location("script_size", ROOT / "bench" / "script_size.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_file("bench/script_size.py")
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])

@@ -1,6 +1,5 @@
 """Survey rows into the database: reason codes, coordinate modes, typed fields, counts, the rule's script."""
 
-import importlib.util
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +16,7 @@ from shapely.geometry import Point, Polygon, box
 from risk.io.vectors import data_layers
 from risk.survey import REASONS, SurveyInputError, check_sources, ingest, ingest_sources
 from risk.survey.coords import wgs84_to_bd09, wgs84_to_gcj02
+from tests.conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 AOI = gpd.GeoDataFrame(geometry=[box(119.10, 40.93, 119.37, 41.08)], crs="EPSG:4326")
@@ -345,10 +345,7 @@ def test_ingest_sources_reads_the_aoi_file(tmp_path):
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("ingest_survey", ROOT / "workflow" / "scripts" / "ingest_survey.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("workflow/scripts/ingest_survey.py")
 
 
 def test_script_writes_the_database_and_the_report(tmp_path):
