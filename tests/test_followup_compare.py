@@ -264,3 +264,25 @@ def test_seed_results_links_outputs_and_moves_their_records(tmp_path):
     assert new["input"] == ["scen/risk/x.tif", "data/dem.tif"] and new["log"] == ["scen/logs/zoning.log"]
     assert new["input_checksums"] == {"scen/risk/x.tif": "sha256:1"} and new["params"] == ["0.5"]
     assert seed_results("results", "scen", tmp_path) == {"files": 0, "records": 0}  # a rerun keeps what is there
+
+
+def test_backdated_checks_sit_between_the_new_inputs_and_the_base_outputs(tmp_path):
+    import os
+
+    from risk.io.scenario import backdate_checked_inputs
+
+    base, target = tmp_path / "base", tmp_path / "scenario"
+    base.mkdir(), target.mkdir()
+    (base / "validation_warnings.csv").write_text("file,check\n")
+    os.utime(base / "validation_warnings.csv", (1_000_000, 1_000_000))
+    new = target / "shelters.gpkg"
+    new.write_text("x")
+    (target / "validation_warnings.csv").write_text("file,check\n")  # the scenario's checks, just rerun
+    backdate_checked_inputs(base, target, [str(new)], checked=False)
+    assert new.stat().st_mtime == 999_999
+    backdate_checked_inputs(base, target, [str(new)], checked=True)
+    assert (target / "validation_warnings.csv").stat().st_mtime == 1_000_000
+    assert new.stat().st_mtime < (target / "validation_warnings.csv").stat().st_mtime
+    (base / "validation_warnings.csv").unlink()  # a base run older than the checks: nothing to date against
+    backdate_checked_inputs(base, target, [str(new)], checked=True)
+    assert new.stat().st_mtime == 999_999

@@ -77,7 +77,10 @@ def backdate_checked_inputs(base: Path, target: Path, new_inputs, checked: bool)
     checked : bool
         False before the checks ran (only the new inputs are dated), True after (the checks' output too).
     """
-    ref = (Path(base) / "validation_warnings.csv").stat().st_mtime
+    base_checks = Path(base) / "validation_warnings.csv"
+    if not base_checks.is_file():  # a base run made before the checks existed: everything reruns anyway
+        return
+    ref = base_checks.stat().st_mtime
     for p in new_inputs:
         os.utime(p, (ref - 1, ref - 1))
     if checked:
