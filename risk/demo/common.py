@@ -300,11 +300,6 @@ def focal_range(arr: np.ndarray, k: int) -> np.ndarray:
                                                                                        mode="nearest")
 
 
-def cell_centres(grid: Grid, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Projected coordinates of cell centres."""
-    return grid.xmin + (cols + 0.5) * grid.res, grid.ymax - (rows + 0.5) * grid.res
-
-
 def weighted_sample(rng: np.random.Generator, weights: np.ndarray, n: int, chunk: int = 1 << 22) -> np.ndarray:
     """Indices of ``n`` distinct items drawn with probability proportional to ``weights``.
 
