@@ -197,11 +197,12 @@ def run(args) -> None:
     res = config["grid"]["resolution"]
     print(f"\nDAG of {args.config} at {res:g} m" + (f" ({pixels / 1e6:.1f} Mpx)" if pixels else "")
           + f", {args.cores} cores, results in {results}\n")
-    print("| rule | wall (s) | CPU (s) | start-up (s) | peak RSS (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| rule | wall (s) | CPU (s) | start-up (s) | cells/s | peak RSS (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, b in sorted(bench.items(), key=lambda kv: -kv[1]["wall"]):
         st = f"{starts[name]:.2f}" if name in starts else "–"
-        print(f"| {name} | {b['wall']:.1f} | {b['cpu']:.1f} | {st} | {b['rss']:.0f} |")
+        rate = f"{pixels / b['wall']:,.0f}" if pixels and b["wall"] > 0 else "–"
+        print(f"| {name} | {b['wall']:.1f} | {b['cpu']:.1f} | {st} | {rate} | {b['rss']:.0f} |")
     total_start = sum(starts.get(n, 0.0) for n in bench)
     print(f"\nDAG: wall {wall:.1f} s, CPU {cpu:.1f} s ({len(bench)} jobs; sum of job walls "
           f"{sum(b['wall'] for b in bench.values()):.1f} s, of start-ups {total_start:.1f} s; "
