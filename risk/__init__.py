@@ -5,6 +5,12 @@ domain; reading and writing files lives in :mod:`risk.io`, and the Snakemake wor
 ``workflow/`` calls thin scripts that glue the two together.
 """
 
+from risk.warm import handoff
+
+# A rule's script imports risk first: when the run has a warm-start server (risk.warm), the script runs there,
+# in a fork of a Python that has already imported the stack, and this process exits with its status.
+handoff()
+
 __version__ = "0.1.0"
 
 HAZARDS = ("waterlogging", "geological", "earthquake", "wildfire", "wind")

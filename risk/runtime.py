@@ -83,8 +83,13 @@ def process_age() -> float:
     """Seconds since this process started.
 
     On Linux from ``/proc`` (start time and uptime, both since boot, 10 ms resolution); elsewhere from psutil,
-    whose start time is anchored on the boot time in whole seconds (up to 1 s off).
+    whose start time is anchored on the boot time in whole seconds (up to 1 s off). A warm-start worker
+    (:mod:`risk.warm`) counts from the start of the job process it runs for, which it finds in
+    ``RISK_PROCESS_START``.
     """
+    job_start = os.environ.get("RISK_PROCESS_START")
+    if job_start:
+        return max(time.time() - float(job_start), 0.0)
     try:
         with open("/proc/self/stat", encoding="ascii") as f:
             start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])

@@ -1,0 +1,297 @@
+"""Warm start: each rule's script runs in a fork of one Python that has already imported the stack.
+
+Snakemake runs every ``script:`` job as a new Python process, and most of a small job is that process importing
+numpy, pandas, geopandas, rasterio, xarray, Dask, scikit-learn and matplotlib: 2-3.7 s of CPU in each of the ~40
+jobs of a run (``bench/bench_dag.py``'s start-up column). Here a server, started by the Snakefile's ``onstart`` for
+local runs, imports all of it once; each job, on ``import risk`` (the first line of every script), hands its
+script to the server and waits: the server forks a worker that already holds the imports, gives it the job's
+working directory, environment, arguments and standard streams (passed over the socket), and runs the very same
+script file Snakemake wrote, preamble and all. The job then exits with the worker's exit status.
+
+Why not a library: :mod:`multiprocessing`'s forkserver preloads modules only for the children of the process that
+owns it, and each Snakemake job is a separate process that Snakemake starts; the pieces here are the standard
+library's (``socket.send_fds``, ``os.fork``, ``runpy``).
+
+Behaviour a user can rely on:
+
+* nothing changes a result: the worker runs the job's own script with the job's environment, threads and
+  working directory; only the interpreter's start-up is skipped;
+* no server (cluster executors, ``--use-conda``, ``RISK_WARM=0``, a server that is gone) means the job runs in
+  its own process as before;
+* a job killed by Snakemake (or a run killed as a whole) takes its worker with it: each worker has a supervisor
+  that kills it when the job's connection closes, and the server stops when Snakemake's process is gone;
+* the server stops at the end of the run (``onsuccess``/``onerror``) after its workers, so Snakemake's own
+  resource usage of its children counts every job's CPU.
+
+Layout of the processes: Snakemake → job (a small client) ··· socket ··· server → supervisor → worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+SOCKET_ENV = "RISK_WARM_SOCKET"
+"""Environment variable with the server's socket path; set by :meth:`WarmServer.start` for the jobs."""
+WORKER_ENV = "RISK_WARM_WORKER"
+"""Set in a worker's environment, so the script's own ``import risk`` does not hand off again."""
+START_ENV = "RISK_PROCESS_START"
+"""The job process's start (seconds since the epoch): :func:`risk.runtime.process_age` counts from it."""
+SWITCH_ENV = "RISK_WARM"
+"""``RISK_WARM=0`` turns the warm start off for a run."""
+
+PRELOAD = (
+    "numpy", "pandas", "scipy.ndimage", "scipy.stats", "shapely", "pyproj", "pyogrio", "geopandas", "rasterio",
+    "rasterio.features", "rasterio.warp", "xarray", "rioxarray", "dask.array", "numba", "sklearn.ensemble",
+    "sklearn.linear_model", "sklearn.metrics", "sklearn.model_selection", "matplotlib.pyplot", "mapclassify",
+    "openpyxl", "yaml", "jsonschema", "snakemake.script",
+    "risk.io", "risk.io.figures", "risk.io.styles", "risk.runtime", "risk.hazard", "risk.assessment",
+    "risk.models", "risk.capacity", "risk.survey", "risk.followup", "risk.grid", "risk.checks", "risk.validate",
+)
+"""What the server imports once: the stack the rules import (a module that fails to import is skipped)."""
+
+_HEADER = struct.Struct("!Q")
+
+
+def handoff() -> None:
+    """Run the calling Snakemake script in the warm server, if there is one, and exit with its status.
+
+    Called by ``import risk``. Does nothing (the script goes on in this process) unless this process is a
+    Snakemake ``script:`` job (its ``__main__`` holds ``snakemake``), a server's socket is in the environment,
+    this is not already a worker, and the server answers.
+    """
+    path = os.environ.get(SOCKET_ENV)
+    main = sys.modules.get("__main__")
+    if not path or os.environ.get(WORKER_ENV) or main is None:
+        return
+    # Snakemake writes the script with its preamble to a file of its own, and the preamble sets __file__ to the
+    # original script: the file to run is the one it keeps in __real_file__
+    script = vars(main).get("__real_file__")
+    if not script or "snakemake" not in vars(main):
+        return
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        return  # the server is gone: run here
+    from risk.runtime import process_age
+
+    request = json.dumps({"script": os.path.abspath(script), "cwd": os.getcwd(), "env": dict(os.environ),
+                          "argv": sys.argv, "path": sys.path, "start": time.time() - process_age()}).encode()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
+    sock.sendall(request)
+    reply = _read_all(sock)
+    status = json.loads(reply)["status"] if reply else 1
+    if not reply:
+        print("error: the warm-start worker ended without a status (risk.warm); rerun with RISK_WARM=0",
+              file=sys.stderr)
+    os._exit(status)
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("the job closed its connection before sending its request")
+        buf += chunk
+    return bytes(buf)
+
+
+def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
+    """Listen on ``path``, import ``preload``, then fork a supervised worker per job until told to stop.
+
+    Stops on SIGTERM or SIGINT, or when process ``parent`` (Snakemake) is gone, after the running workers.
+    """
+    import gc
+    import importlib
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(128)  # jobs that connect while the imports run wait in the backlog
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module this environment lacks: its jobs import it themselves
+            print(f"risk.warm: not preloaded: {name} ({exc})", file=sys.stderr)
+    gc.collect()
+    gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
+    children: set[int] = set()
+    try:
+        while not stop and os.getppid() == parent:
+            ready, _, _ = select.select([listener], [], [], 0.5)
+            _reap(children, block=False)
+            if not ready:
+                continue
+            try:
+                conn, _ = listener.accept()
+            except InterruptedError:
+                continue
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                _supervise(conn)  # never returns
+            conn.close()
+            children.add(pid)
+    finally:
+        listener.close()
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        _reap(children, block=True)
+
+
+def _reap(children: set[int], block: bool) -> None:
+    for pid in list(children):
+        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        if done:
+            children.discard(pid)
+
+
+def _supervise(conn: socket.socket) -> None:
+    """In the server's fork: read a job's request, fork its worker, wait for it, report its status.
+
+    If the job's connection closes first (the job was killed), the worker is killed.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 1
+    try:
+        head, fds, _, _ = socket.recv_fds(conn, _HEADER.size, 3)
+        request = json.loads(_read_exact(conn, _HEADER.unpack(_read_exact_prefix(conn, head))[0]))
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            _work(request, fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            readable, _, _ = select.select([conn], [], [], 0.05)
+            if readable and not conn.recv(1, socket.MSG_PEEK):  # the job is gone: so is its worker
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                os._exit(1)
+        code = os.waitstatus_to_exitcode(status)
+        conn.sendall(json.dumps({"status": code if code >= 0 else 128 - code}).encode())
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - a supervisor must end in os._exit, never return to the server loop
+        print(f"risk.warm: supervisor failed: {exc!r}", file=sys.stderr)
+    finally:
+        os._exit(code)
+
+
+def _read_exact_prefix(conn: socket.socket, head: bytes) -> bytes:
+    return head + (_read_exact(conn, _HEADER.size - len(head)) if len(head) < _HEADER.size else b"")
+
+
+def _work(request: dict, fds: list[int]) -> None:
+    """In the supervisor's fork: become the job (streams, directory, environment, arguments) and run its script."""
+    import atexit
+    import runpy
+
+    for target, fd in zip((0, 1, 2), fds, strict=False):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.environ[WORKER_ENV] = "1"
+    os.environ[START_ENV] = repr(request["start"])
+    sys.argv = list(request["argv"])
+    sys.path[:] = request["path"]
+    _limit_native_threads(os.environ)
+    code = 0
+    try:
+        runpy.run_path(request["script"], run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - reported as an uncaught exception is, then exit 1
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _limit_native_threads(env) -> None:
+    """The job's thread count for BLAS/OpenMP pools, which read their environment when loaded (in the server)."""
+    n = env.get("OMP_NUM_THREADS")
+    if not n or not n.isdigit():
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(int(n))
+
+
+class WarmServer:
+    """The server of one Snakemake run: started in ``onstart``, stopped in ``onsuccess``/``onerror``.
+
+    Parameters
+    ----------
+    enabled
+        False (a cluster executor, a conda deployment, ``RISK_WARM=0``) makes :meth:`start` and :meth:`stop` no-ops.
+    preload
+        Modules the server imports before it serves (default :data:`PRELOAD`).
+    """
+
+    def __init__(self, enabled: bool = True, preload: tuple[str, ...] = PRELOAD):
+        self.enabled = enabled and os.environ.get(SWITCH_ENV, "1") != "0"
+        self.preload = preload
+        self.proc = None
+        self.path = None
+
+    def start(self) -> str | None:
+        """Start the server and point the jobs at it; returns the socket path (None when disabled)."""
+        if not self.enabled or self.proc is not None:
+            return None
+        import subprocess
+        import tempfile
+
+        self.path = os.path.join(tempfile.gettempdir(), f"risk-warm-{os.getpid()}-{time.time_ns() % 10**9}.sock")
+        command = ("import sys; from risk.warm import serve; "
+                   "serve(sys.argv[1], int(sys.argv[2]), tuple(filter(None, sys.argv[3].split(','))))")
+        self.proc = subprocess.Popen([sys.executable, "-c", command, self.path, str(os.getpid()),
+                                      ",".join(self.preload)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        os.environ[SOCKET_ENV] = self.path
+        return self.path
+
+    def stop(self) -> None:
+        """Stop the server after its running workers and wait for it."""
+        os.environ.pop(SOCKET_ENV, None)
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc = None

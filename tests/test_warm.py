@@ -1,0 +1,106 @@
+"""The warm start (risk.warm): a job's script runs in a fork of the server, as the job, and dies with the job."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from risk.warm import SOCKET_ENV, WORKER_ENV, WarmServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# a Snakemake job's script as Snakemake runs it: its preamble keeps the real file in __real_file__ and defines
+# `snakemake`; `import risk` is where the hand-off happens
+JOB = f'''\
+__real_file__ = __file__
+snakemake = object()
+import os, sys, time
+import risk
+print("pid", os.getpid(), "worker", os.environ.get("{WORKER_ENV}"), "cwd", os.getcwd(), "mark", os.environ.get("MARK"),
+      "argv", sys.argv[1:], flush=True)
+if os.environ.get("PIDFILE"):
+    open(os.environ["PIDFILE"] + ".tmp", "w").write(str(os.getpid()))
+    os.replace(os.environ["PIDFILE"] + ".tmp", os.environ["PIDFILE"])
+    time.sleep(600)
+sys.exit(int(os.environ.get("CODE", "0")))
+'''
+
+
+@pytest.fixture
+def server(tmp_path):
+    warm = WarmServer(preload=("json",))
+    path = warm.start()
+    for _ in range(600):  # until it listens (the socket file exists once it is bound)
+        if os.path.exists(path):
+            break
+        time.sleep(0.05)
+    yield warm, path
+    warm.stop()
+
+
+def _job(tmp_path, path, **env):
+    script = tmp_path / "job.py"
+    script.write_text(JOB, encoding="utf-8")
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    full_env = {**os.environ, SOCKET_ENV: path, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.Popen([sys.executable, str(script), "an-argument"], cwd=workdir, env=full_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_job_runs_in_the_server_as_itself_and_exits_with_its_status(tmp_path, server):
+    _, path = server
+    for code in (0, 3):
+        job = _job(tmp_path, path, MARK="job-env", CODE=str(code))
+        out, err = job.communicate()
+        assert job.returncode == code, err
+        words = out.split()
+        assert words[words.index("pid") + 1] != str(job.pid)  # it ran in a worker, not in the job's process
+        assert words[words.index("worker") + 1] == "1"
+        assert words[words.index("cwd") + 1] == str(tmp_path / "work")  # the job's directory, environment, argv
+        assert words[words.index("mark") + 1] == "job-env"
+        assert "'an-argument'" in out
+
+
+def test_without_a_server_the_job_runs_in_its_own_process(tmp_path):
+    job = _job(tmp_path, str(tmp_path / "no-such.sock"), CODE="0")
+    out, err = job.communicate()
+    assert job.returncode == 0, err
+    words = out.split()
+    assert words[words.index("pid") + 1] == str(job.pid)
+    assert words[words.index("worker") + 1] == "None"
+
+
+def test_a_killed_job_takes_its_worker_with_it(tmp_path, server):
+    warm, path = server
+    pidfile = tmp_path / "worker.pid"
+    job = _job(tmp_path, path, PIDFILE=str(pidfile))
+    for _ in range(1200):
+        if pidfile.exists():
+            break
+        time.sleep(0.05)
+    worker = int(pidfile.read_text())
+    assert worker != job.pid
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    for _ in range(1200):  # the supervisor sees the closed connection within 50 ms and kills the worker
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
+    warm.stop()  # and the server stops cleanly, its socket removed
+    assert not os.path.exists(path)
+
+
+def test_disabled_server_does_nothing(monkeypatch):
+    monkeypatch.setenv("RISK_WARM", "0")
+    warm = WarmServer()
+    assert warm.start() is None and SOCKET_ENV not in os.environ
+    warm.stop()
