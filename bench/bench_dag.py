@@ -8,7 +8,8 @@ logs):
   line of its log (:data:`risk.runtime.USAGE_MARK`; Snakemake's own figures, sampled every 30 s after a job's
   first 15 s, miss CPU and peaks between samples, and are used only where that line is missing);
 * start-up (s): process start to the rule's first logged line (:data:`risk.runtime.STARTUP_MARK`), i.e. the
-  interpreter, the imports and any compilation a job pays before its real work;
+  interpreter, the imports and any compilation a job pays before its real work (with the warm start of
+  :mod:`risk.warm`, the job's hand-off to a pre-imported worker; the server's one-off imports are printed apart);
 
 then the DAG's wall and CPU-seconds (this process's children: Snakemake and every job), the critical path (the
 longest chain of dependent jobs, by their measured wall) and a calibration figure: a fixed single-threaded numpy
@@ -203,6 +204,9 @@ def run(args) -> None:
         st = f"{starts[name]:.2f}" if name in starts else "–"
         rate = f"{pixels / b['wall']:,.0f}" if pixels and b["wall"] > 0 else "–"
         print(f"| {name} | {b['wall']:.1f} | {b['cpu']:.1f} | {st} | {rate} | {b['rss']:.0f} |")
+    warm = re.search(r"risk\.warm: .*", log.read_text(encoding="utf-8", errors="replace"))
+    if warm:  # the warm-start server's imports, paid once for every job (in the DAG's CPU, in no job's)
+        print(f"\n{warm.group(0)}")
     total_start = sum(starts.get(n, 0.0) for n in bench)
     print(f"\nDAG: wall {wall:.1f} s, CPU {cpu:.1f} s ({len(bench)} jobs; sum of job walls "
           f"{sum(b['wall'] for b in bench.values()):.1f} s, of start-ups {total_start:.1f} s; "
