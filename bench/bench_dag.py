@@ -20,6 +20,7 @@ workload timed before and after the run on the same machine, so that figures fro
     .venv/bin/python bench/bench_dag.py --resolution 15         # the same county at 15 m (its demo inputs are
                                                                 # made in the run's folder, not in data/demo)
     .venv/bin/python bench/bench_dag.py --keep /tmp/dag30       # keep the results folder
+    RISK_WARM=0 .venv/bin/python bench/bench_dag.py             # every job in its own cold process (risk.warm)
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def run(args) -> None:
 
     # the demo inputs first, not timed: Snakemake runs the demo rule only if they are missing or out of date
     print("demo inputs: made or checked first (not timed) ...", flush=True)
-    snakemake([*common, "--profile", "profiles/local", "--until", "demo", "--quiet"], check=True)
+    snakemake([*common, "--profile", args.profile, "--until", "demo", "--quiet"], check=True)
     demo_bench = read_benchmarks(results / "benchmarks")  # empty if the inputs were up to date
     for name, u in read_usage(results / "logs").items():
         if name in demo_bench:
@@ -170,7 +171,7 @@ def run(args) -> None:
     t0 = time.perf_counter()
     log = work / "snakemake.log"
     with open(log, "w", encoding="utf-8") as f:
-        proc = snakemake([*common, "--profile", "profiles/local"], stdout=f, stderr=subprocess.STDOUT)
+        proc = snakemake([*common, "--profile", args.profile], stdout=f, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
@@ -224,6 +225,7 @@ def main(argv=None):
     ap.add_argument("--config", default="configs/config.yaml", help="the run's config (default: the demo)")
     ap.add_argument("--resolution", type=float, default=None, help="grid.resolution override, metres")
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--profile", default="profiles/local", help="Snakemake profile (default: the workstation's)")
     ap.add_argument("--keep", default=None, help="folder for the config and results (default: a temporary one)")
     run(ap.parse_args(argv))
 
