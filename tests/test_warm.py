@@ -104,3 +104,19 @@ def test_disabled_server_does_nothing(monkeypatch):
     warm = WarmServer()
     assert warm.start() is None and SOCKET_ENV not in os.environ
     warm.stop()
+
+
+def test_sockets_of_killed_runs_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    stale = tmp_path / f"risk-warm-{dead.stdout.strip()}-1.sock"
+    alive = tmp_path / f"risk-warm-{os.getpid()}-2.sock"
+    stale.touch()
+    alive.touch()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    warm = WarmServer(preload=())
+    warm.start()
+    warm.stop()
+    assert not stale.exists() and alive.exists()
