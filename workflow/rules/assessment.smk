@@ -28,7 +28,7 @@ rule exposure:
     benchmark:
         str(BENCH / "exposure.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -65,7 +65,7 @@ rule vulnerability:
     benchmark:
         str(BENCH / "vulnerability.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -103,7 +103,7 @@ rule hazard_exposure:
     benchmark:
         str(BENCH / "hazard_exposure.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -138,7 +138,7 @@ rule combine_risk:
     benchmark:
         str(BENCH / "combine_risk.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -182,7 +182,7 @@ rule zoning:
     benchmark:
         str(BENCH / "zoning.tsv")
     priority: 20  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -221,7 +221,7 @@ rule hazard_zoning:
         str(LOGS / "hazard_zoning.log"),
     benchmark:
         str(BENCH / "hazard_zoning.tsv")
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -257,7 +257,7 @@ rule risk_register:
         str(LOGS / "risk_register.log"),
     benchmark:
         str(BENCH / "risk_register.tsv")
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -304,7 +304,7 @@ if config["inputs"].get("townships"):
             str(LOGS / "township_tables.log"),
         benchmark:
             str(BENCH / "township_tables.tsv")
-        threads: RASTER_THREADS  # its Dask workers
+        threads: SIDE_BY_SIDE_THREADS  # see common.smk
         resources:
             mem_mb=2000,
         conda:
@@ -348,7 +348,7 @@ if config["inputs"].get("townships") and config["inputs"].get("disasters"):
             str(LOGS / "risk_validation.log"),
         benchmark:
             str(BENCH / "risk_validation.tsv")
-        threads: RASTER_THREADS  # its Dask workers (sums block by block)
+        threads: SIDE_BY_SIDE_THREADS  # see common.smk
         resources:
             mem_mb=1500,
         conda:

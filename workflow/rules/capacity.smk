@@ -72,7 +72,7 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships")):
             str(LOGS / "comprehensive_risk.log"),
         benchmark:
             str(BENCH / "comprehensive_risk.tsv")
-        threads: RASTER_THREADS  # its Dask workers
+        threads: SIDE_BY_SIDE_THREADS  # see common.smk
         resources:
             mem_mb=2000,
         conda:
@@ -116,7 +116,7 @@ if all(config["inputs"].get(k) for k in ("capacity", "townships", "population"))
             str(LOGS / "priority_townships.log"),
         benchmark:
             str(BENCH / "priority_townships.tsv")
-        threads: RASTER_THREADS  # its Dask workers
+        threads: SIDE_BY_SIDE_THREADS  # see common.smk
         resources:
             mem_mb=2000,
         conda:
@@ -207,7 +207,7 @@ if all(config["inputs"].get(k) for k in ("settlements", "shelters", "shelter_can
             str(LOGS / "shelters.log"),
         benchmark:
             str(BENCH / "shelters.tsv")
-        threads: RASTER_THREADS  # reads the hazard rasters with Dask for the zoning sample
+        threads: SIDE_BY_SIDE_THREADS  # see common.smk
         resources:
             mem_mb=1500,
         conda:

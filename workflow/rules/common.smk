@@ -17,8 +17,12 @@ def res(*parts):
 
 # -- runtime: threads, Dask and GDAL of each job, from the profile; nothing here changes a result ----------
 RASTER_THREADS = 2
-"""Threads of each Dask-computing step, i.e. its Dask workers. To give one step more, use the profile's
-set-threads (profiles/*/config.yaml), not this number."""
+"""Threads of the Dask-computing steps that keep two cores busy (terrain, indicators, class_stability), i.e. their
+Dask workers. To give one step more, use the profile's set-threads (profiles/*/config.yaml), not this number."""
+SIDE_BY_SIDE_THREADS = 1
+"""Threads of the other raster steps: their work is mostly serial (writing and compressing COGs, maps, model
+fits; 1.1-1.6 CPU-s per wall-s with two Dask threads in bench/bench_dag.py), so one thread each lets Snakemake
+run two of them side by side on a 2-core workstation. A large area may give them more with set-threads."""
 
 
 def dask_params(wildcards, threads, resources):

@@ -20,7 +20,7 @@ rule build_grid:
         str(LOGS / "build_grid.log"),
     benchmark:
         str(BENCH / "build_grid.tsv")
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:

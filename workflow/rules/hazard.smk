@@ -100,7 +100,7 @@ rule point_rasters:
     benchmark:
         str(BENCH / "point_rasters.tsv")
     priority: 40  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
@@ -129,7 +129,7 @@ rule indicator_index:
         str(LOGS / "indicator_index.log"),
     benchmark:
         str(BENCH / "indicator_index.tsv")
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:

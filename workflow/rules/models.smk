@@ -33,7 +33,7 @@ rule susceptibility:
     benchmark:
         str(BENCH / "susceptibility_{hazard}.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers, and the random forests' n_jobs
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=3000,
     conda:
@@ -67,7 +67,7 @@ rule index_model:
     benchmark:
         str(BENCH / "index_model_{hazard}.tsv")
     priority: 30  # on the critical path: start it as soon as it can run
-    threads: RASTER_THREADS  # its Dask workers
+    threads: SIDE_BY_SIDE_THREADS  # see common.smk
     resources:
         mem_mb=2000,
     conda:
