@@ -131,13 +131,19 @@ def _hazard(spec: dict, h: str, ctx: dict) -> tuple[np.ndarray, np.ndarray | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind[0] == "index":
             w = np.asarray(spec["hazards"][h]["index"]["weights"], dtype="f8")
-            hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4")
+            hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4", copy=False)
             return hv, (np.log(hv) if spec["formula"][h] == "geometric" else None)
     return kind[1], kind[2]
 
 
 def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
     formula = spec["formula"][h]
+    if formula == "expected_harm" and ctx["haz"][h][0] == "layer":
+        # no weight enters H · E_h · V_h of a trained hazard: the same array for every draw, computed once a block
+        fixed = ctx.setdefault("fixed", {})
+        if h not in fixed:
+            fixed[h] = _expected_harm(spec, h, ctx, ctx["haz"][h][1].copy())
+        return fixed[h]
     wh, we, wv = (np.float32(x) for x in spec["risk_weights"][h])
     hv, lnh = _hazard(spec, h, ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -145,9 +151,7 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
             lv = spec["levels"][h]
             return matrix_kernel(hv, ctx["EV"][h], lv["hazard_breaks"], lv["ev_breaks"], spec["matrix"])
         if formula == "expected_harm":
-            curve = (spec.get("curves") or {}).get(h)
-            hv = damage_kernel(hv, **curve) if curve else hv
-            return (np.clip(hv, 0, 1) * ctx["EV"][h]).astype("f4")
+            return _expected_harm(spec, h, ctx, hv)  # hv: the draw's own array
         if formula != "geometric":
             return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
         acc = np.zeros(hv.shape, dtype="f4")
@@ -155,6 +159,16 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
             if wi > 0:
                 acc += wi * lx
         return np.exp(acc).astype("f4")
+
+
+def _expected_harm(spec: dict, h: str, ctx: dict, hv: np.ndarray) -> np.ndarray:
+    """``clip(D(H), 0, 1) · E_h V_h`` (float32), computed in ``hv`` (changed) or in the damage curve's output."""
+    curve = (spec.get("curves") or {}).get(h)
+    hv = damage_kernel(hv, **curve) if curve else hv
+    with np.errstate(invalid="ignore"):
+        np.clip(hv, 0, 1, out=hv)
+        hv *= ctx["EV"][h]
+    return hv
 
 
 def evaluate_prepared(spec: dict, names, ctx: dict) -> dict[str, np.ndarray]:
