@@ -169,3 +169,27 @@ def test_write_raster_batches_stay_bounded_on_a_wide_grid(tmp_path):
     io.write_raster(arr, tmp_path / "wide.tif", grid, batch_pixels=250)
     with rasterio.open(tmp_path / "wide.tif") as src:
         np.testing.assert_array_equal(src.read(1), values)
+
+
+@pytest.mark.parametrize("dtype, nodata", [("float32", np.nan), ("float32", -9999.0), ("float32", None),
+                                           ("uint8", 0), ("uint8", 255), ("int16", -1), ("int16", None)])
+def test_plain_read_equals_the_masked_read(tmp_path, small_grid, monkeypatch, dtype, nodata):
+    # On the grid a band masked by its nodata alone is read without a masked array: the same arrays, bit for bit.
+    rng = np.random.default_rng(4)
+    vals = rng.uniform(0, 200, small_grid.shape).astype(dtype)
+    if nodata is not None:
+        vals[rng.random(small_grid.shape) < 0.1] = nodata
+    if dtype == "float32":
+        vals[rng.random(small_grid.shape) < 0.05] = np.nan
+    path = tmp_path / "on_grid.tif"
+    io.write_raster(vals, path, small_grid, dtype=dtype, nodata=nodata)
+    with rasterio.open(path) as src:
+        assert io.rasters._nodata_only(src, 1) == (dtype != "float32" or nodata is None or np.isnan(nodata))
+    for out_dtype in ("float32", "float64", "uint8", dtype):
+        grid = small_grid.with_chunk(23)
+        plain = io.read_raster_on_grid(path, grid, resampling="nearest", dtype=out_dtype).values
+        monkeypatch.setattr(io.rasters, "_nodata_only", lambda src, band: False)
+        masked = io.read_raster_on_grid(path, grid, resampling="nearest", dtype=out_dtype).values
+        monkeypatch.undo()
+        assert plain.dtype == masked.dtype
+        np.testing.assert_array_equal(plain, masked)

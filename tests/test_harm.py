@@ -247,3 +247,27 @@ def test_combine_all_puts_index_hazards_on_the_probability_scale(small_grid):
     geo = hz["geological"].values * by["geological"][0].values * by["geological"][1].values
     np.testing.assert_allclose(risks["geological"].values, geo, rtol=1e-6)  # trained hazard untouched
     assert "cubic" in tags["wind"]["INTENSITY_DAMAGE"] and tags["geological"]["INTENSITY_DAMAGE"] == "no"
+
+
+@pytest.mark.parametrize("kw", [dict(curve="lognormal", lo=0.08, hi=0.16, median=0.3, beta=0.6, annual_probability=0.0021),
+                                dict(curve="lognormal", lo=0.0, hi=0.2, median=0.25, beta=0.5, annual_probability=1.0),
+                                dict(curve="cubic", lo=23.7, hi=25.9, threshold=20.0, half=45.0, annual_probability=0.02),
+                                dict(curve="cubic", lo=10.0, hi=60.0, threshold=20.0, half=45.0, annual_probability=1.0)])
+def test_damage_kernel_in_place_equals_the_plain_formula(kw):
+    # The in-place kernel gives the bits of the plain expressions of its docstring, NaN, 0 and out-of-range included.
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(7)
+    h = rng.uniform(-0.2, 1.2, 20_000).astype("f4")
+    h[::17], h[::19], h[::23] = np.nan, 0.0, -0.0
+    x = kw["lo"] + np.clip(h.astype("f8"), 0.0, 1.0) * (kw["hi"] - kw["lo"])
+    with np.errstate(divide="ignore"):
+        if kw["curve"] == "lognormal":
+            d = ndtr(np.log(np.maximum(x, 0.0) / kw["median"]) / kw["beta"])
+        else:
+            v = np.maximum(x - kw["threshold"], 0.0) / (kw["half"] - kw["threshold"])
+            d = v ** 3 / (1.0 + v ** 3)
+    expected = np.where(np.isfinite(x), kw["annual_probability"] * d, np.nan).astype("f4")
+    got = harm.damage_kernel(h, **kw)
+    assert got.dtype == np.float32 and got.tobytes() == expected.tobytes()
+    assert got.tobytes() == harm.damage_kernel(h.reshape(100, 200), **kw).ravel().tobytes()

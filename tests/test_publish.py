@@ -236,3 +236,20 @@ def test_every_zoning_map_has_a_caption_naming_its_hazard_and_file():
         text = (ROOT / "workflow" / "report" / "zoning" / f"{zoned}.rst").read_text(encoding="utf-8")
         assert HAZARD_LABELS[zoned][0] in text and HAZARD_LABELS[zoned][1] in text
         assert f"``zoning/{zoned}.tif``" in text and "{{" not in text
+
+
+def test_cog_bytes_do_not_depend_on_the_intermediate(tmp_path, cog_grid, monkeypatch):
+    # The tiled file a COG goes through is uncompressed within the budget, DEFLATE above it: the same COG bytes.
+    from risk.io import rasters
+
+    x, y = cog_grid.coordinates(dask=True)
+    a = cog_grid.like(((x - x.min()) * (y - y.min())).astype("float32"))
+    zones = cog_grid.like((x // 3000 % 5 + 1).astype("uint8"))
+    for budget, out in ((rasters.COG_RAW_TEMP_BYTES, "raw"), (0, "deflate")):
+        monkeypatch.setattr(rasters, "COG_RAW_TEMP_BYTES", budget)
+        d = tmp_path / out
+        write_rasters({d / "a.tif": a, d / "a_copy.tif": a}, cog_grid, tags={str(d / "a.tif"): {"K": "v"}}, cog=True)
+        io.write_raster(zones, d / "z.tif", cog_grid, dtype="uint8", nodata=0, cog=True, tags={"K": "z"},
+                        colormap={1: (255, 0, 0, 255)}, overview_resampling="nearest")
+    for name in ("a.tif", "a_copy.tif", "z.tif"):
+        assert (tmp_path / "raw" / name).read_bytes() == (tmp_path / "deflate" / name).read_bytes(), name

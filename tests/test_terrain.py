@@ -146,3 +146,20 @@ def test_build_gives_every_layer_with_its_metadata(grid, dem):
                               "FLOW_TILE": 32}
         assert descriptions[name] == terrain.TERRAIN_DESCRIPTIONS[name]
     assert tags["flow_accumulation"]["UNITS"] == "m2" and tags["slope"]["UNITS"] == "degree"
+
+
+def test_xrspatial_kernels_use_numbas_disk_cache(grid, dem):
+    # Their kernels come from numba's cache after the first job; the slope, aspect and curvature stay xrspatial's.
+    import sys
+
+    import xrspatial
+    from numba.core.registry import CPUDispatcher
+
+    arr = grid.like(dem)
+    got = {f: getattr(terrain, f)(arr).values for f in ("slope", "aspect", "curvature")}
+    kernels = [f for m in terrain.XRSPATIAL_KERNELS for f in vars(sys.modules[m]).values()
+               if isinstance(f, CPUDispatcher)]
+    assert kernels and all(type(f._cache).__name__ == "FunctionCache" for f in kernels)
+    d = arr.astype("float32")
+    np.testing.assert_array_equal(got["slope"], xrspatial.slope(d).values.astype("float32"))
+    np.testing.assert_array_equal(got["aspect"], xrspatial.aspect(d).values.astype("float32"))

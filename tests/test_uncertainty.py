@@ -204,3 +204,57 @@ def test_matrix_class_stability(small_grid, chunk):
     moved, _ = U.class_stability_many(layers, spec, names, zones, fixed, thr, spread=0.5, **kw)
     np.testing.assert_array_equal(moved["a"].values[inside], 1.0)
     assert np.nanmin(moved["c"].values) < 1.0 and np.isnan(moved["c"].values[0, 0])
+
+
+def _harm_setup(grid, chunk=None):
+    rng = np.random.default_rng(8)
+    arrs = {k: rng.random(grid.shape).astype("f4") for k in ("hazard:a", "indicator:c/x1", "indicator:c/x2")}
+    for h in ("a", "c"):
+        arrs[f"exposure:{h}"] = np.where(rng.random(grid.shape) < 0.3, 0, rng.random(grid.shape) * 40).astype("f4")
+        arrs[f"vulnerability:{h}"] = rng.random(grid.shape).astype("f4")
+    for a in arrs.values():
+        a[:4, :6] = np.nan
+    metrics = {"a": {"mode": "model"},
+               "c": {"mode": "index", "features": ["c/x1", "c/x2"], "weights": {"c/x1": 0.6, "c/x2": 0.4},
+                     "normalisation": {"c/x1": {"lo": 0, "hi": 1, "direction": "more"},
+                                       "c/x2": {"lo": 0, "hi": 1, "direction": "less"}}}}
+    cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"},
+           "intensity_damage": {"c": {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.2, "beta": 0.5,
+                                      "annual_probability": 0.5}}}
+    wrap = (lambda a: grid.like(a)) if chunk is None else (lambda a: grid.like(da.from_array(a, chunks=chunk)))
+    return arrs, {k: wrap(a) for k, a in arrs.items()}, U.build_spec(metrics, cfg)
+
+
+def test_expected_harm_draws_share_one_context_without_leaking(small_grid):
+    # A block's context serves every draw: the trained hazard's risk is computed once, the draws' arrays are
+    # their own, and every draw gives the bits of a fresh evaluation; the layers are not changed.
+    arrs, _, spec = _harm_setup(small_grid)
+    before = {k: a.copy() for k, a in arrs.items()}
+    names = ["a", "c", "multi_hazard"]
+    ctx = U.prepare(spec, arrs)
+    draws = U.draw_specs(spec, 4, 0.2, seed=3)
+    shared = [{n: r.copy() for n, r in U.evaluate_prepared(s, names, ctx).items()} for s in draws]
+    for s, got in zip(draws, shared, strict=True):
+        fresh = U.evaluate_prepared(s, names, U.prepare(spec, arrs))
+        for n in names:
+            assert got[n].tobytes() == fresh[n].tobytes()
+    assert not np.array_equal(shared[0]["c"], shared[1]["c"], equal_nan=True)  # the draws do move c
+    assert U.evaluate_prepared(draws[0], ["a"], ctx)["a"] is U.evaluate_prepared(draws[1], ["a"], ctx)["a"]
+    for k, a in arrs.items():
+        np.testing.assert_array_equal(a, before[k])
+
+
+def test_expected_harm_stability_parity_numpy_dask(small_grid):
+    names = ["a", "c", "multi_hazard"]
+    out = {}
+    for chunk in (None, 23):
+        arrs, layers, spec = _harm_setup(small_grid, chunk)
+        zones = {}
+        for n in names:
+            r = U.evaluate(spec, n, arrs)
+            zones[n] = classify(small_grid.like(r), class_breaks(r[np.isfinite(r)][::5], "quantiles"))
+        out[chunk], _ = U.class_stability_many(layers, spec, names, zones, dict.fromkeys(names, "quantiles"),
+                                               n_draws=5, seed=2)
+    for n in names:
+        np.testing.assert_array_equal(out[None][n].values, out[23][n].values)
+        assert 0.5 < np.nanmean(out[None][n].values) < 1

@@ -131,13 +131,19 @@ def _hazard(spec: dict, h: str, ctx: dict) -> tuple[np.ndarray, np.ndarray | Non
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind[0] == "index":
             w = np.asarray(spec["hazards"][h]["index"]["weights"], dtype="f8")
-            hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4")
+            hv = np.tensordot((w / w.sum()).astype("f4"), kind[1], axes=1).astype("f4", copy=False)
             return hv, (np.log(hv) if spec["formula"][h] == "geometric" else None)
     return kind[1], kind[2]
 
 
 def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
     formula = spec["formula"][h]
+    if formula == "expected_harm" and ctx["haz"][h][0] == "layer":
+        # no weight enters H · E_h · V_h of a trained hazard: the same array for every draw, computed once a block
+        fixed = ctx.setdefault("fixed", {})
+        if h not in fixed:
+            fixed[h] = _expected_harm(spec, h, ctx, ctx["haz"][h][1].copy())
+        return fixed[h]
     wh, we, wv = (np.float32(x) for x in spec["risk_weights"][h])
     hv, lnh = _hazard(spec, h, ctx)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -145,9 +151,7 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
             lv = spec["levels"][h]
             return matrix_kernel(hv, ctx["EV"][h], lv["hazard_breaks"], lv["ev_breaks"], spec["matrix"])
         if formula == "expected_harm":
-            curve = (spec.get("curves") or {}).get(h)
-            hv = damage_kernel(hv, **curve) if curve else hv
-            return (np.clip(hv, 0, 1) * ctx["EV"][h]).astype("f4")
+            return _expected_harm(spec, h, ctx, hv)  # hv: the draw's own array
         if formula != "geometric":
             return risk_kernel(hv, ctx["E"], ctx["V"], formula, (wh, we, wv))
         acc = np.zeros(hv.shape, dtype="f4")
@@ -155,6 +159,16 @@ def _risk(spec: dict, h: str, ctx: dict) -> np.ndarray:
             if wi > 0:
                 acc += wi * lx
         return np.exp(acc).astype("f4")
+
+
+def _expected_harm(spec: dict, h: str, ctx: dict, hv: np.ndarray) -> np.ndarray:
+    """``clip(D(H), 0, 1) · E_h V_h`` (float32), computed in ``hv`` (changed) or in the damage curve's output."""
+    curve = (spec.get("curves") or {}).get(h)
+    hv = damage_kernel(hv, **curve) if curve else hv
+    with np.errstate(invalid="ignore"):
+        np.clip(hv, 0, 1, out=hv)
+        hv *= ctx["EV"][h]
+    return hv
 
 
 def evaluate_prepared(spec: dict, names, ctx: dict) -> dict[str, np.ndarray]:
@@ -193,15 +207,21 @@ def _count_kept(risk, breaks, base, counts):
         counts[i] += np.float32((z[i] == base[i]) & np.isfinite(risk[i]))
 
 
-def _stability_block(block: np.ndarray, keys, specs, names, breaks) -> np.ndarray:
+def _stability_block(*blocks, keys, specs, names, breaks) -> np.ndarray:
+    """Stability of one block: ``blocks`` are the layers of ``keys`` then the zones of ``names`` (2-D, float32).
+
+    They come as separate arrays (not stacked into one): only the cells inside the study area are copied out.
+    """
     nk = len(keys)
-    bases_all = block[nk:]
-    valid = np.any(bases_all > 0, axis=0)  # only cells inside the study area are computed
-    out = np.full((len(names), *block.shape[1:]), np.nan, dtype="f4")
+    bases_all = blocks[nk:]
+    valid = np.zeros(np.shape(blocks[0]), dtype=bool)  # only cells inside the study area are computed
+    for b in bases_all:
+        valid |= np.asarray(b) > 0
+    out = np.full((len(names), *np.shape(blocks[0])), np.nan, dtype="f4")
     if not valid.any():
         return out
-    layers = {k: block[i][valid] for i, k in enumerate(keys)}
-    bases = [b[valid] for b in bases_all]
+    layers = {k: np.asarray(blocks[i], "f4")[valid] for i, k in enumerate(keys)}
+    bases = [np.asarray(b, "f4")[valid] for b in bases_all]
     ctx = prepare(specs[0], layers, _hazards_of(names))
     counts = [np.zeros(b.shape, dtype="f4") for b in bases]
     for d, s in enumerate(specs):
@@ -245,12 +265,14 @@ def class_stability_many(layers: dict[str, xr.DataArray], spec: dict, names: lis
     ref = base_zones[names[0]]
     arrs = [layers[k].data for k in keys] + [base_zones[n].data for n in names]
     if isinstance(ref.data, da.Array):
-        stack = da.stack([a.astype("f4") if isinstance(a, da.Array) else da.from_array(np.asarray(a, "f4"),
-                          chunks=ref.data.chunks) for a in arrs], axis=0).rechunk({0: -1})
-        out = stack.map_blocks(_stability_block, keys, specs, names, breaks, dtype="f4",
-                               chunks=((len(names),), *stack.chunks[1:]), meta=np.empty((0, 0, 0), "f4"))
+        blocks = [a.astype("f4") if isinstance(a, da.Array) else da.from_array(np.asarray(a, "f4"),
+                  chunks=ref.data.chunks) for a in arrs]
+        out = da.map_blocks(_stability_block, *blocks, keys=keys, specs=specs, names=names, breaks=breaks,
+                            dtype="f4", new_axis=0, chunks=((len(names),), *blocks[0].chunks),
+                            meta=np.empty((0, 0, 0), "f4"))
     else:
-        out = _stability_block(np.stack([np.asarray(a, "f4") for a in arrs]), keys, specs, names, breaks)
+        out = _stability_block(*[np.asarray(a, "f4") for a in arrs], keys=keys, specs=specs, names=names,
+                               breaks=breaks)
     rasters, infos = {}, {}
     for i, n in enumerate(names):
         r = xr.DataArray(out[i], dims=ref.dims, coords=ref.coords, name=f"{n}_stability")

@@ -113,14 +113,12 @@ def multi_kernel(risks: Sequence[np.ndarray], rule: str = "max", weights=None, c
     if rule == "union" and not clip:
         raise ValueError("risk.multi_hazard.rule: union needs risks on 0-1 (risk.method: index)")
     arrs = [np.clip(np.asarray(r, dtype="f4"), 0.0, 1.0) if clip else np.asarray(r, dtype="f4") for r in risks]
-    if rule == "sum":
+    if rule in ("sum", "max") and len(arrs) > 1:  # in one output array (the inputs are not changed)
+        out = (np.add if rule == "sum" else np.maximum)(arrs[0], arrs[1])  # maximum propagates NaN
+        for a in arrs[2:]:
+            (np.add if rule == "sum" else np.maximum)(out, a, out=out)
+    elif rule in ("sum", "max"):
         out = arrs[0]
-        for a in arrs[1:]:
-            out = out + a
-    elif rule == "max":
-        out = arrs[0]
-        for a in arrs[1:]:
-            out = np.maximum(out, a)  # propagates NaN
     elif rule == "union":
         keep = np.ones_like(arrs[0])
         for a in arrs:

@@ -360,16 +360,30 @@ def damage_kernel(h, curve: str, lo: float, hi: float, annual_probability: float
     """
     from scipy.special import ndtr
 
-    x = lo + np.clip(np.asarray(h, dtype="f8"), 0.0, 1.0) * (hi - lo)
-    if curve == "lognormal":
-        with np.errstate(divide="ignore"):
-            d = ndtr(np.log(np.maximum(x, 0.0) / median) / beta)
-    elif curve == "cubic":
-        v = np.maximum(x - threshold, 0.0) / (half - threshold)
-        d = v ** 3 / (1.0 + v ** 3)
-    else:
+    if curve not in CURVES:
         raise ValueError(f"risk.intensity_damage: curve {curve!r} is not one of {', '.join(CURVES)}")
-    return np.where(np.isfinite(x), annual_probability * d, np.nan).astype("f4")
+    # x = lo + clip(h, 0, 1) · (hi − lo), then the curve, in place on two float64 arrays: the same operations
+    # in the same order as the plain expressions, without their temporaries (this runs once per Monte-Carlo draw)
+    x = np.array(h, dtype="f8")
+    np.clip(x, 0.0, 1.0, out=x)
+    x *= hi - lo
+    x += lo
+    if curve == "lognormal":  # ndtr(log(max(x, 0) / median) / beta)
+        d = np.maximum(x, 0.0, out=np.empty_like(x))  # out=: an array for a 0-d x too
+        d /= median
+        with np.errstate(divide="ignore"):
+            np.log(d, out=d)
+        d /= beta
+        ndtr(d, out=d)
+    else:  # cubic: v³ / (1 + v³), v = max(x − threshold, 0) / (half − threshold)
+        d = np.subtract(x, threshold, out=np.empty_like(x))
+        np.maximum(d, 0.0, out=d)
+        d /= half - threshold
+        np.power(d, 3, out=d)
+        d /= d + 1.0
+    d *= annual_probability
+    d[~np.isfinite(x)] = np.nan
+    return d.astype("f4")
 
 
 def check_curve(hazard: str, cfg: Mapping) -> dict:

@@ -34,7 +34,7 @@ from rasterio.windows import Window
 
 from risk.grid import Grid, sample_stride
 from risk.io import atomic_path
-from risk.io.rasters import cast_block, geotiff_profile, read_tags, to_cog
+from risk.io.rasters import cast_block, geotiff_profile, intermediate_profile, read_tags, to_cog
 
 
 def batches(grid: Grid, chunks, batch_pixels: int):
@@ -83,7 +83,8 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         Where it is 0 (outside the study area) every raster is written as ``nodata``.
     zlevel : int
         DEFLATE level. Level 1 writes float32 rasters 2.4× faster than GDAL's default 6 for
-        files 5–10 % larger (measured on distance rasters); any GDAL reader opens both.
+        files 5–10 % larger (measured on distance rasters); any GDAL reader opens both. With ``cog`` it
+        applies only above :data:`risk.io.rasters.COG_RAW_TEMP_BYTES` (:func:`~risk.io.rasters.intermediate_profile`).
     sample_size, quantiles : optional
         Record in each file the ``quantiles`` of the systematic sample of about ``sample_size``
         cells that :func:`risk.grid.systematic_sample` would draw from it (tags ``SAMPLE_SIZE``,
@@ -122,6 +123,7 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     step = sample_stride(grid.shape, sample_size) if sample_size else 0
     samples: list[list[np.ndarray]] = [[] for _ in firsts]
     profile = geotiff_profile(grid, dtype, nodata, threads, zlevel)
+    profile = intermediate_profile(profile, len(items)) if cog else profile
     bound_heap()
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))))
