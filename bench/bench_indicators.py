@@ -14,20 +14,28 @@ subprocess, which reports its wall time; its peak RSS is the child's own ``ru_ma
     index — every raster written as a GeoTIFF with :func:`risk.io.batchwrite.write_rasters`, as the
     rules do.
 ``distance`` / ``density``
-    distance to the nearest point (source raster file in, Float32 GeoTIFF out) and Gaussian point
+    distance to the nearest point (source raster file in, Float32 GeoTIFF out: the project's
+    options, tiled 512 × 512, DEFLATE level 1, floating-point predictor) and Gaussian point
     density (σ = 500 m, points in, GeoTIFF out); ``*_compute`` the same without files (result
     reduced in memory), the setting of performance.md's rows.
-``gdal_proximity`` / ``gdal_proximity_cli``
-    GDAL's own proximity on the same source file with the same creation options, through
-    ``gdal.ComputeProximity`` (system Python with GDAL's bindings) and through the
-    ``gdal_proximity.py`` tool; skipped with a message when GDAL's bindings or tool are missing
-    (``apt-get install gdal-bin python3-gdal``).
+``distance_uncompressed``
+    ``distance`` written as uncompressed 512 × 512 tiles: the format ``gdal_proximity_cli`` writes
+    (GDAL's default GeoTIFF, uncompressed; its strips instead of tiles).
+``gdal_proximity`` / ``gdal_proximity_cli`` / ``gdal_proximity_cli_deflate``
+    GDAL's own proximity on the same source file: through ``gdal.ComputeProximity`` (system Python
+    with GDAL's bindings) into memory, copied to a GeoTIFF with the project's options; through the
+    ``gdal_proximity.py`` tool with its default output (uncompressed); and the tool followed by
+    ``gdal_translate`` to the project's options (the tool writing DEFLATE tiles itself recompresses
+    every tile on each of its line writes: 290 s at 10⁸ cells, and past 4 GB). Skipped with a message
+    when GDAL's bindings or tools are missing (``apt-get install gdal-bin python3-gdal``).
 
 Usage::
 
     .venv/bin/python bench/bench_indicators.py                    # 1e6, 1e7, 1e8 (≈ 10 min, 6 GB disk)
     .venv/bin/python bench/bench_indicators.py --sizes 1e6,1e7    # quick run
     .venv/bin/python bench/bench_indicators.py --steps distance,gdal_proximity --sizes 1e8
+    .venv/bin/python bench/bench_indicators.py --sizes 1e8 --repeat 3 \
+        --steps distance,distance_uncompressed,gdal_proximity_cli,gdal_proximity_cli_deflate
 
 Only the standard library is imported at the top: the GDAL workers run under the system Python.
 """
@@ -51,8 +59,8 @@ FLOW_TILE = 1024
 SIGMA_M = 500.0
 POINTS_PER_CELL = 1e-4
 SAMPLE, Q = 100_000, (0.02, 0.98)  # normalisation sample, recorded while writing (as the rules do)
-STEPS = ("stage", "distance", "distance_compute", "density", "density_compute", "gdal_proximity",
-         "gdal_proximity_cli")
+STEPS = ("stage", "distance", "distance_uncompressed", "distance_compute", "density", "density_compute",
+         "gdal_proximity", "gdal_proximity_cli", "gdal_proximity_cli_deflate")
 SYSTEM_PYTHON = "/usr/bin/python3"
 GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1", "PREDICTOR=3",
                  "NUM_THREADS=ALL_CPUS", "BIGTIFF=IF_SAFER"]
@@ -176,6 +184,16 @@ def step_distance(d: Path, n: int) -> None:
     write_rasters({d / "distance.tif": proximity.distance(src)}, grid)
 
 
+def step_distance_uncompressed(d: Path, n: int) -> None:
+    from risk import io
+    from risk.hazard import proximity
+    from risk.io.batchwrite import write_rasters
+
+    grid = _grid(n)
+    src = io.read_raster_on_grid(d / "points_src.tif", grid, "nearest", dtype="uint8")
+    write_rasters({d / "distance_uncompressed.tif": proximity.distance(src)}, grid, compress="NONE")
+
+
 def step_distance_compute(d: Path, n: int) -> None:
     from risk.hazard import point_rasters as points
     from risk.hazard import proximity
@@ -286,13 +304,34 @@ def _gdal_available() -> tuple[bool, bool, str]:
     return bindings, bool(tool), tool or ""
 
 
+def _gdal_step(step: str, d: Path, n: int, tool: str, cachemax: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one of GDAL's steps."""
+    if step == "gdal_proximity":
+        rep, _, rss = _run([SYSTEM_PYTHON, str(Path(__file__).resolve()), "--worker", step, "--dir", str(d),
+                            "--n", str(n), "--gdal-cachemax", str(cachemax)])
+        return rep["seconds"], rss
+    env = {**os.environ, "GDAL_CACHEMAX": str(cachemax)}
+    out = d / ("gdal_cli_distance.tif" if step == "gdal_proximity_cli" else "gdal_cli_uncompressed.tif")
+    # the tool's default output (uncompressed strips): it writes line by line (see gdal_proximity's docstring)
+    _, wall, rss = _run([tool, str(d / "points_src.tif"), str(out), "-distunits", "GEO", "-ot", "Float32", "-q"], env)
+    if step == "gdal_proximity_cli_deflate":  # then the project's format, as GDAL's tools make it
+        co = [a for o in GTIFF_OPTIONS for a in ("-co", o)]
+        _, wall2, rss2 = _run([shutil.which("gdal_translate"), "-q", *co, str(out), str(d / "gdal_cli_deflate.tif")],
+                              env)
+        out.unlink()
+        wall, rss = wall + wall2, max(rss, rss2)
+    return wall, rss
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1e6,1e7,1e8", help="comma-separated cell counts (default 1e6,1e7,1e8)")
     ap.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated steps of {', '.join(STEPS)}")
+    ap.add_argument("--repeat", type=int, default=1, help="run each step this many times, report the fastest")
     ap.add_argument("--out", default=None, help="work folder (default: a temporary folder, removed)")
     ap.add_argument("--gdal-cachemax", type=int, default=256, help="GDAL block cache, MB (as the profile resource gdal_cachemax_mb)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic inputs and outputs")
+    ap.add_argument("--reuse", action="store_true", help="with --out: use the synthetic inputs a --keep run left there")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -310,13 +349,18 @@ def main(argv=None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     me = [sys.executable, str(Path(__file__).resolve())]
     rows = []
-    print(f"# indicator-stage benchmark: sizes {sizes}, 2 threads, chunk {CHUNK}, GDAL_CACHEMAX {args.gdal_cachemax} MB")
+    print(f"# indicator-stage benchmark: sizes {sizes}, 2 threads, chunk {CHUNK}, GDAL_CACHEMAX {args.gdal_cachemax} MB"
+          + (f", best of {args.repeat}" if args.repeat > 1 else ""))
     print("| cells | step | wall time (s) | Mpx/s | peak RSS (MB) |\n| --- | --- | --- | --- | --- |", flush=True)
     try:
         for n in sizes:
             d = root / f"n{n:.0e}".replace("+", "")
             d.mkdir(exist_ok=True)
-            info, wall, rss = _run([*me, "--worker", "setup", "--dir", str(d), "--n", str(n)])
+            if args.reuse and (d / "setup.json").exists():
+                info, wall, rss = json.loads((d / "setup.json").read_text()), 0.0, 0.0
+            else:
+                info, wall, rss = _run([*me, "--worker", "setup", "--dir", str(d), "--n", str(n)])
+                (d / "setup.json").write_text(json.dumps(info))
             n_cells = info["cells"]
             print(f"| {n_cells:.2e} | (setup: {info['points']} points, {info['lines']} lines) | {wall:.1f} | | "
                   f"{rss:.0f} |", flush=True)
@@ -325,25 +369,19 @@ def main(argv=None) -> None:
                     print(f"| {n_cells:.2e} | {step} | skipped: GDAL's Python bindings not found for {SYSTEM_PYTHON} "
                           "(apt-get install python3-gdal) | | |", flush=True)
                     continue
-                if step == "gdal_proximity_cli" and not has_tool:
-                    print(f"| {n_cells:.2e} | {step} | skipped: gdal_proximity.py not on PATH "
+                if step.startswith("gdal_proximity_cli") and not (has_tool and shutil.which("gdal_translate")):
+                    print(f"| {n_cells:.2e} | {step} | skipped: gdal_proximity.py or gdal_translate not on PATH "
                           "(apt-get install gdal-bin python3-gdal) | | |", flush=True)
                     continue
-                if step == "gdal_proximity":
-                    cmd = [SYSTEM_PYTHON, str(Path(__file__).resolve()), "--worker", step, "--dir", str(d),
-                           "--n", str(n), "--gdal-cachemax", str(args.gdal_cachemax)]
-                    rep, wall, rss = _run(cmd)
-                elif step == "gdal_proximity_cli":
-                    env = {**os.environ, "GDAL_CACHEMAX": str(args.gdal_cachemax)}
-                    # uncompressed output: the tool writes line by line (see gdal_proximity's docstring)
-                    cmd = [tool, str(d / "points_src.tif"), str(d / "gdal_cli_distance.tif"), "-distunits", "GEO",
-                           "-ot", "Float32", "-q"]
-                    rep, wall, rss = _run(cmd, env)
-                    rep = {"seconds": wall}
-                else:
-                    rep, wall, rss = _run([*me, "--worker", step, "--dir", str(d), "--n", str(n),
-                                           "--gdal-cachemax", str(args.gdal_cachemax)])
-                sec = rep["seconds"]
+                runs = []
+                for _ in range(max(1, args.repeat)):
+                    if step.startswith("gdal_proximity"):
+                        runs.append(_gdal_step(step, d, n, tool, args.gdal_cachemax))
+                    else:
+                        rep, _, rss = _run([*me, "--worker", step, "--dir", str(d), "--n", str(n),
+                                            "--gdal-cachemax", str(args.gdal_cachemax)])
+                        runs.append((rep["seconds"], rss))
+                sec, rss = min(runs)
                 rows.append({"cells": n_cells, "step": step, "seconds": sec, "rss_mb": rss})
                 print(f"| {n_cells:.2e} | {step} | {sec:.2f} | {n_cells / sec / 1e6:.1f} | {rss:.0f} |", flush=True)
             if not args.keep:
@@ -365,13 +403,16 @@ def _summary(rows) -> None:
             a, b = stage[cells[-2]], stage[cells[-1]]
             ratio = (b["seconds"] / b["cells"]) / (a["seconds"] / a["cells"])
             print(f"stage time per cell at {b['cells']:.1e} = {ratio:.2f} x that at {a['cells']:.1e} (target <= 1.2 x)")
-    for ours in ("distance", "distance_compute"):
+    pairs = [("distance", "gdal_proximity", "GDAL's proximity through its Python API, same file format"),
+             ("distance_compute", "gdal_proximity", "GDAL's proximity through its Python API, file to file"),
+             ("distance", "gdal_proximity_cli_deflate", "gdal_proximity.py + gdal_translate, same file format"),
+             ("distance_uncompressed", "gdal_proximity_cli", "gdal_proximity.py, both uncompressed")]
+    for ours, theirs, what in pairs:
         for n in sorted({r["cells"] for r in rows}):
             o = next((r for r in rows if r["cells"] == n and r["step"] == ours), None)
-            g = next((r for r in rows if r["cells"] == n and r["step"] == "gdal_proximity"), None)
+            g = next((r for r in rows if r["cells"] == n and r["step"] == theirs), None)
             if o and g:
-                print(f"{ours} at {n:.1e}: {g['seconds'] / o['seconds']:.2f} x the speed of GDAL's proximity "
-                      "(file to file) in this run")
+                print(f"{ours} at {n:.1e}: {g['seconds'] / o['seconds']:.2f} x the speed of {what}, in this run")
 
 
 if __name__ == "__main__":

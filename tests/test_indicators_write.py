@@ -84,3 +84,15 @@ def test_write_rasters_by_name_with_paths_gives_the_same_files(grid, tmp_path):
     write_rasters({"x": a}, grid, tags={"x": {"UNITS": "m"}}, descriptions={"x": "x"},
                   paths={"x": tmp_path / "n" / "x.tif"})
     assert (tmp_path / "p" / "x.tif").read_bytes() == (tmp_path / "n" / "x.tif").read_bytes()
+
+
+def test_write_rasters_uncompressed_has_the_same_tiles_and_values(grid, tmp_path):
+    a = np.random.default_rng(1).random(grid.shape).astype("f4")
+    lazy = grid.like(da.from_array(a, chunks=16))
+    write_rasters({tmp_path / "d.tif": lazy}, grid)
+    write_rasters({tmp_path / "n.tif": lazy}, grid, compress="NONE")
+    with rasterio.open(tmp_path / "d.tif") as d, rasterio.open(tmp_path / "n.tif") as n:
+        assert d.compression.name == "deflate" and n.compression is None
+        assert d.block_shapes == n.block_shapes and n.profile["tiled"]
+        np.testing.assert_array_equal(n.read(1), a)
+        np.testing.assert_array_equal(d.read(1), n.read(1))

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 
 from risk.assessment.zoning import ZONE_COLORS, ZONE_LABELS
 from risk.io.figures import (  # picks the backend: Agg in rules, inline in Jupyter
+    draw_boundaries,
     legend_outside,
     map_axes,
     map_furniture,
@@ -94,7 +95,7 @@ def shelter_map(townships, coverage, shelters, selected, zones=None, grid=None, 
                           label=(bi("底图：多灾种综合风险区划", "Background: multi-hazard risk zones", cjk) + "\n"
                                  if k == 5 else "") + bi(*ZONE_LABELS[k], cjk)) for k in (5, 4, 3, 2, 1)]
     if townships is not None and len(townships):
-        townships.boundary.plot(ax=ax, color="#555555", linewidth=0.4)
+        draw_boundaries(ax, townships, color="#555555", linewidth=0.4)
     style = {"not_prone": ("#9e9e9e", 6, bi("不在高风险区", "not in hazard zone", cjk)),
              "covered": ("#1a9641", 12, bi("已覆盖", "covered", cjk)),
              "over_capacity": ("#fdae61", 18, bi("容量不足", "over capacity", cjk)),

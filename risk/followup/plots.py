@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from risk.followup.changes import KIND_LABELS  # noqa: E402
-from risk.io.figures import legend_outside, map_axes, map_furniture, use_cjk_font  # noqa: E402
+from risk.io.figures import draw_boundaries, legend_outside, map_axes, map_furniture, use_cjk_font  # noqa: E402
 
 KIND_STYLE = {  # colour, marker, size
     "new": ("#1f78b4", "^", 46), "removed": ("#6a3d9a", "x", 46), "moved": ("#ff7f00", "D", 34),
@@ -30,7 +30,7 @@ def changes_map(changes, boundaries=None, title: str = ""):
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(9.5, 8), dpi=110)
     if boundaries is not None and len(boundaries):
-        boundaries.boundary.plot(ax=ax, color="#666666", linewidth=0.5)
+        draw_boundaries(ax, boundaries, color="#666666", linewidth=0.5)
     handles = []
     for kind in ("unchanged", "removed", "new", "moved", "rematched", "rectified", "worsened", "ambiguous"):
         sel = changes[changes["kind"] == kind]
@@ -65,7 +65,7 @@ def zone_change_map(delta: np.ndarray, extent, title: str, boundaries=None, max_
     ax.imshow(d, extent=extent, cmap=ListedColormap(CHANGE_COLORS), norm=BoundaryNorm(bounds, 5),
               interpolation="nearest")
     if boundaries is not None and len(boundaries):
-        boundaries.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+        draw_boundaries(ax, boundaries, color="#444444", linewidth=0.5)
     labels = ["降 ≥ 2 级 down 2+ levels", "降 1 级 down 1 level", "不变 unchanged", "升 1 级 up 1 level",
               "升 ≥ 2 级 up 2+ levels"]
     handles = [Patch(color=c, label=lab) for c, lab in zip(CHANGE_COLORS, labels, strict=True)]

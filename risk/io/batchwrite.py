@@ -65,6 +65,7 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
                   descriptions: Mapping[str, str] | None = None, nodata=np.nan, dtype: str = "float32",
                   batch_pixels: int = 2 * 1024 * 1024, threads: str | None = None,
                   mask: xr.DataArray | None = None, zlevel: int = 1,
+                  compress: str = "DEFLATE",
                   sample_size: int | None = None, quantiles: tuple[float, float] = (0.02, 0.98),
                   paths: Mapping[str, str | os.PathLike] | None = None, cog: bool = False,
                   overview_resampling: str = "average") -> None:
@@ -85,6 +86,10 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         DEFLATE level. Level 1 writes float32 rasters 2.4× faster than GDAL's default 6 for
         files 5–10 % larger (measured on distance rasters); any GDAL reader opens both. With ``cog`` it
         applies only above :data:`risk.io.rasters.COG_RAW_TEMP_BYTES` (:func:`~risk.io.rasters.intermediate_profile`).
+    compress : str
+        GeoTIFF compression (:func:`risk.io.rasters.geotiff_profile`): DEFLATE, or NONE for uncompressed
+        tiles (DEFLATE is over half the CPU of writing a float32 raster: 2.7 of 4.7 CPU-s for the distance
+        to 10⁴ points at 10⁸ cells, file to file).
     sample_size, quantiles : optional
         Record in each file the ``quantiles`` of the systematic sample of about ``sample_size``
         cells that :func:`risk.grid.systematic_sample` would draw from it (tags ``SAMPLE_SIZE``,
@@ -122,7 +127,7 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         datas = [_masked(d, m, fill) for d in datas]
     step = sample_stride(grid.shape, sample_size) if sample_size else 0
     samples: list[list[np.ndarray]] = [[] for _ in firsts]
-    profile = geotiff_profile(grid, dtype, nodata, threads, zlevel)
+    profile = geotiff_profile(grid, dtype, nodata, threads, zlevel, compress)
     profile = intermediate_profile(profile, len(items)) if cog else profile
     bound_heap()
     with contextlib.ExitStack() as stack:

@@ -53,12 +53,32 @@ def _extent(grid):
     return (xmin, xmax, ymin, ymax)
 
 
+def draw_boundaries(ax, polygons, color: str = "#444444", linewidth: float = 0.5):
+    """Outline ``polygons`` (a GeoDataFrame or GeoSeries) on a map: one line collection, equal aspect.
+
+    What ``polygons.boundary.plot(ax=ax, ...)`` draws, without the full redraw of the figure geopandas
+    asks for after every plot (on the Agg and inline backends that draw renders every map already on
+    the figure: a grid of small maps with boundaries drew itself once per map).
+    """
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    geoms = polygons.geometry.values if hasattr(polygons, "geometry") else polygons.values
+    # normalised as geopandas does (same lines in the same order and direction: the same pixels)
+    lines = shapely.get_parts(shapely.normalize(shapely.boundary(geoms[~(shapely.is_missing(geoms)
+                                                                         | shapely.is_empty(geoms))])))
+    ax.set_aspect("equal")
+    ax.add_collection(LineCollection([shapely.get_coordinates(g) for g in lines], color=color, linewidth=linewidth),
+                      autolim=True)
+    ax.autoscale_view()
+
+
 def _decorate(ax, title, boundaries=None):
     if boundaries is not None and len(boundaries):
-        boundaries.boundary.plot(ax=ax, color="#444444", linewidth=0.5)
+        draw_boundaries(ax, boundaries, color="#444444", linewidth=0.5)
     ax.set_title(title, fontsize=11)
-    ax.set_xlabel("x (m)")
-    ax.set_ylabel("y (m)")
+    ax.set_xlabel("x (m)", fontsize="small")  # the size geopandas gave them when it drew the boundaries
+    ax.set_ylabel("y (m)", fontsize="small")
     ax.ticklabel_format(style="plain")
     ax.tick_params(labelsize=7)
     ax.set_aspect("equal")
@@ -164,7 +184,7 @@ def small_multiples(arrays: dict, grid, boundaries=None, ncols: int = 4, cmap: s
             lo, hi = None, None
         im = ax.imshow(v, extent=_extent(grid), cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
         if boundaries is not None and len(boundaries):
-            boundaries.boundary.plot(ax=ax, color="#444444", linewidth=0.3)
+            draw_boundaries(ax, boundaries, color="#444444", linewidth=0.3)
         ax.set_title(title, fontsize=8)
         ax.set_xlabel("")
         ax.set_ylabel("")

@@ -38,8 +38,11 @@ def execute(path, params: dict | None = None, cwd=None, timeout: int | None = No
         inject_parameters(nb, params)
     env_backend = os.environ.pop("MPLBACKEND", None)  # the kernel picks its inline backend itself
     try:
-        # an hour (not nbclient's 60 s) for the kernel to start on a loaded machine; no timestamps recorded
+        # an hour (not nbclient's 60 s) for the kernel to start on a loaded machine; no timestamps recorded;
+        # the kernel stopped at once when the last cell is done (every output is in by then), not asked to
+        # shut down and waited for (about a second)
         NotebookClient(nb, timeout=timeout, startup_timeout=3600, kernel_name="python3", record_timing=False,
+                       shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(cwd or Path(path).parent)}}).execute()
     finally:
         if env_backend is not None:

@@ -61,12 +61,18 @@ def _subgroup_label(key: str) -> tuple[str, str]:
 
 def find_qgis_python() -> str | None:
     """A Python interpreter that can import ``qgis.core`` (see the module docstring), or None."""
+    import importlib.util
+
     candidates = [os.environ.get("RISK_QGIS_PYTHON"), sys.executable, shutil.which("python3"), "/usr/bin/python3"]
+    me = Path(sys.executable)
     seen = set()
     for c in candidates:
         if not c or c in seen or not Path(c).exists():
             continue
         seen.add(c)
+        if Path(c).parent == me.parent and os.path.samefile(c, me):  # this interpreter (python3 of its venv)
+            if importlib.util.find_spec("qgis") is None:
+                continue  # no qgis here: known without starting another Python
         ok = subprocess.run([c, "-c", "import qgis.core"], capture_output=True, env=_qgis_env(),
                             check=False, timeout=120)
         if ok.returncode == 0:

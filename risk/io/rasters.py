@@ -155,19 +155,23 @@ def gdal_threads(threads: str | int | None = None) -> str:
 
 
 def geotiff_profile(grid: Grid, dtype: str = "float32", nodata=np.nan, threads: str | None = None,
-                    zlevel: int | None = None) -> dict:
+                    zlevel: int | None = None, compress: str = "DEFLATE") -> dict:
     """The rasterio profile of every GeoTIFF the package writes on ``grid``.
 
     Tiled 512 × 512, DEFLATE with the floating-point predictor for float rasters (horizontal
     differencing for integers), compressed on ``threads`` (default: ``GDAL_NUM_THREADS``, which
     :func:`risk.runtime.dask_session` sets to the rule's threads, else all CPUs; the bytes do not
-    depend on it); ``zlevel`` None keeps GDAL's default level.
+    depend on it); ``zlevel`` None keeps GDAL's default level. ``compress="NONE"`` writes the same
+    tiles uncompressed (no predictor): scratch files, and the format GDAL's command-line tools write
+    by default (``bench/bench_indicators.py`` compares like with like).
     """
     threads = gdal_threads(threads)
     profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=1, dtype=dtype, crs=grid.crs,
                    transform=grid.transform, nodata=nodata, tiled=True, blockxsize=512, blockysize=512,
-                   compress="DEFLATE", predictor=3 if np.dtype(dtype).kind == "f" else 2,
-                   num_threads=threads, BIGTIFF="IF_SAFER")
+                   compress=compress, num_threads=threads, BIGTIFF="IF_SAFER")
+    if compress.upper() == "NONE":
+        return profile
+    profile["predictor"] = 3 if np.dtype(dtype).kind == "f" else 2
     if zlevel is not None:
         profile["zlevel"] = int(zlevel)
     return profile
