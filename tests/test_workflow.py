@@ -64,7 +64,7 @@ def test_dry_run_with_each_profile_lists_the_jobs(profile, test_config, capfd):
 
 def test_mock_snakemake_gives_a_raster_rules_job(tmp_path):
     sm = mock_snakemake("zoning", config={"results_dir": str(tmp_path / "r")})
-    assert sm.rule == "zoning" and sm.threads == 2
+    assert sm.rule == "zoning" and sm.threads == 1  # mostly serial work: two such jobs run side by side
     assert sm.input.grid == str(tmp_path / "r" / "grid" / "grid.json")
     assert sm.input.townships == str(ROOT / "data" / "demo_test" / "townships.gpkg")
     assert sm.output.tif[0] == str(tmp_path / "r" / "zoning" / "waterlogging.tif")
@@ -72,9 +72,12 @@ def test_mock_snakemake_gives_a_raster_rules_job(tmp_path):
     assert (tmp_path / "r" / "zoning").is_dir() and (tmp_path / "r" / "logs").is_dir()
     assert sm.params.method == sm.config["zoning"]["method"]
     # the Dask session follows the rule's threads and resources (profiles/local), not the config
-    assert sm.params.dask == {"scheduler": "threads", "n_workers": 2, "threads_per_worker": 1,
-                              "gdal_cachemax_mb": 256, "gdal_num_threads": 2, "memory_limit": "1000MB"}
+    assert sm.params.dask == {"scheduler": "threads", "n_workers": 1, "threads_per_worker": 1,
+                              "gdal_cachemax_mb": 256, "gdal_num_threads": 1, "memory_limit": "2000MB"}
     assert sm.resources.mem_mb == 2000
+    busy = mock_snakemake("terrain", config={"results_dir": str(tmp_path / "r")})  # keeps two cores busy
+    assert busy.threads == busy.params.dask["n_workers"] == busy.params.dask["gdal_num_threads"] == 2
+    assert busy.params.dask["memory_limit"] == f"{busy.resources.mem_mb // 2}MB"
     assert callable(script_main("zoning"))
 
 
@@ -84,7 +87,7 @@ def test_mock_snakemake_fills_wildcards_and_checks_them(tmp_path):
     assert sm.wildcards.hazard == "geological" and sm.params.hazard == "geological"
     assert sm.output.hazard == str(tmp_path / "r" / "hazard" / "geological.tif")
     assert sm.input.presence == str(ROOT / "data" / "demo_test" / "events" / "geological_points.gpkg")
-    assert sm.threads == sm.params.dask["n_workers"] == 2
+    assert sm.threads == sm.params.dask["n_workers"] == 1
     table = mock_snakemake("ingest_survey", config=cfg)
     assert table.threads == 1 and table.params.dask["n_workers"] == table.params.dask["gdal_num_threads"] == 1
     with pytest.raises(ValueError, match="does not make"):
