@@ -16,8 +16,8 @@ Behaviour a user can rely on:
 
 * nothing changes a result: the worker runs the job's own script with the job's environment, threads and
   working directory; only the interpreter's start-up is skipped;
-* no server (cluster executors, ``--use-conda``, ``RISK_WARM=0``, a server that is gone) means the job runs in
-  its own process as before;
+* no server (cluster executors, ``--use-conda``, ``RISK_WARM=0``, a server that is gone, or one still importing:
+  the run's first job starts beside it) means the job runs in its own process as before;
 * a job killed by Snakemake (or a run killed as a whole) takes its worker with it: each worker has a supervisor
   that kills it when the job's connection closes, and the server stops when Snakemake's process is gone;
 * the server stops at the end of the run (``onsuccess``/``onerror``) after its workers, so Snakemake's own
@@ -50,7 +50,7 @@ PRELOAD = (
     "numpy", "pandas", "scipy.ndimage", "scipy.stats", "shapely", "pyproj", "pyogrio", "geopandas", "rasterio",
     "rasterio.features", "rasterio.warp", "xarray", "rioxarray", "dask.array", "numba", "sklearn.ensemble",
     "sklearn.linear_model", "sklearn.metrics", "sklearn.model_selection", "matplotlib.pyplot", "mapclassify",
-    "openpyxl", "yaml", "jsonschema", "snakemake.script",
+    "openpyxl", "exactextract", "yaml", "jsonschema", "snakemake.script",
     "risk.io", "risk.io.figures", "risk.io.styles", "risk.runtime", "risk.hazard", "risk.assessment",
     "risk.models", "risk.capacity", "risk.survey", "risk.followup", "risk.grid", "risk.checks", "risk.validate",
 )
@@ -125,9 +125,12 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    # The socket gets its name only once the imports are done: a job that starts before (the run's first job,
+    # on the critical path) finds no server and runs cold beside the imports instead of waiting for them.
+    loading = path + ".loading"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(128)  # jobs that connect while the imports run wait in the backlog
+    listener.bind(loading)
+    listener.listen(128)
     os.environ.setdefault("MPLBACKEND", "Agg")
     t0, c0 = time.perf_counter(), time.process_time()
     for name in preload:
@@ -140,6 +143,7 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
     children: set[int] = set()
+    os.rename(loading, path)
     try:
         while not stop and os.getppid() == parent:
             ready, _, _ = select.select([listener], [], [], 0.5)
@@ -158,10 +162,11 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
             children.add(pid)
     finally:
         listener.close()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        for name in (path, loading):
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
         _reap(children, block=True)
 
 
@@ -261,7 +266,7 @@ def _remove_stale_sockets(folder: str) -> None:
     """Remove the sockets of runs that were killed (the Snakemake process in their name is gone)."""
     import glob
 
-    for path in glob.glob(os.path.join(folder, "risk-warm-*-*.sock")):
+    for path in glob.glob(os.path.join(folder, "risk-warm-*-*.sock*")):
         try:
             os.kill(int(os.path.basename(path).split("-")[2]), 0)
         except ProcessLookupError:

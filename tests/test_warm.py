@@ -120,3 +120,25 @@ def test_sockets_of_killed_runs_are_removed(tmp_path, monkeypatch):
     warm.start()
     warm.stop()
     assert not stale.exists() and alive.exists()
+
+
+def test_a_job_started_while_the_server_imports_runs_cold_beside_it(tmp_path, monkeypatch):
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(3)\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{ROOT}")
+    warm = WarmServer(preload=("slow_import",))
+    path = warm.start()
+    try:
+        job = _job(tmp_path, path, CODE="0")  # the server is still importing: no socket of that name yet
+        out, err = job.communicate()
+        assert job.returncode == 0, err
+        assert out.split()[out.split().index("pid") + 1] == str(job.pid)
+        for _ in range(1200):
+            if os.path.exists(path):
+                break
+            time.sleep(0.05)
+        job = _job(tmp_path, path, CODE="0")  # done importing: the next job runs warm
+        out, err = job.communicate()
+        assert out.split()[out.split().index("pid") + 1] != str(job.pid)
+    finally:
+        warm.stop()
+    assert not os.path.exists(path) and not os.path.exists(path + ".loading")
