@@ -172,17 +172,7 @@ def test_matrix_class_stability(small_grid, chunk):
     from risk.assessment.zoning import MATRIX_THRESHOLDS
 
     g = small_grid
-    rng = np.random.default_rng(6)
-    arrs = {k: rng.random(g.shape).astype("f4") for k in ("hazard:a", "indicator:c/x1", "indicator:c/x2")}
-    for h in ("a", "c"):
-        arrs[f"exposure:{h}"] = np.where(rng.random(g.shape) < 0.3, 0, rng.random(g.shape) * 40).astype("f4")
-        arrs[f"vulnerability:{h}"] = rng.random(g.shape).astype("f4")
-    for a in arrs.values():
-        a[:4, :6] = np.nan
-    metrics = {"a": {"mode": "model"},
-               "c": {"mode": "index", "features": ["c/x1", "c/x2"], "weights": {"c/x1": 0.6, "c/x2": 0.4},
-                     "normalisation": {"c/x1": {"lo": 0, "hi": 1, "direction": "more"},
-                                       "c/x2": {"lo": 0, "hi": 1, "direction": "less"}}}}
+    arrs, metrics = _two_hazards(g, seed=6)
     cfg = {"method": "matrix", "multi_hazard": {"rule": "max"}}
     spec = U.build_spec(metrics, cfg, "quantiles")
     assert spec["formula"] == {"a": "matrix", "c": "matrix"} and spec["matrix"][4][4] == 5
@@ -206,8 +196,10 @@ def test_matrix_class_stability(small_grid, chunk):
     assert np.nanmin(moved["c"].values) < 1.0 and np.isnan(moved["c"].values[0, 0])
 
 
-def _harm_setup(grid, chunk=None):
-    rng = np.random.default_rng(8)
+def _two_hazards(grid, seed):
+    """Layers of a trained hazard ``a`` and an index hazard ``c`` (two indicators), NaN in one corner, and their
+    metrics."""
+    rng = np.random.default_rng(seed)
     arrs = {k: rng.random(grid.shape).astype("f4") for k in ("hazard:a", "indicator:c/x1", "indicator:c/x2")}
     for h in ("a", "c"):
         arrs[f"exposure:{h}"] = np.where(rng.random(grid.shape) < 0.3, 0, rng.random(grid.shape) * 40).astype("f4")
@@ -218,6 +210,11 @@ def _harm_setup(grid, chunk=None):
                "c": {"mode": "index", "features": ["c/x1", "c/x2"], "weights": {"c/x1": 0.6, "c/x2": 0.4},
                      "normalisation": {"c/x1": {"lo": 0, "hi": 1, "direction": "more"},
                                        "c/x2": {"lo": 0, "hi": 1, "direction": "less"}}}}
+    return arrs, metrics
+
+
+def _harm_setup(grid, chunk=None):
+    arrs, metrics = _two_hazards(grid, seed=8)
     cfg = {"method": "expected_harm", "multi_hazard": {"rule": "max"},
            "intensity_damage": {"c": {"curve": "lognormal", "range": [0.05, 0.4], "median": 0.2, "beta": 0.5,
                                       "annual_probability": 0.5}}}
