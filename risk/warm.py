@@ -290,7 +290,9 @@ class WarmServer:
     """
 
     def __init__(self, enabled: bool = True, preload: tuple[str, ...] = PRELOAD):
-        self.enabled = enabled and os.environ.get(SWITCH_ENV, "1") != "0"
+        # fork and passing file descriptors over a Unix socket: Linux, macOS and the BSDs, not Windows
+        supported = hasattr(os, "fork") and hasattr(socket, "send_fds")
+        self.enabled = enabled and supported and os.environ.get(SWITCH_ENV, "1") != "0"
         self.preload = preload
         self.proc = None
         self.path = None
