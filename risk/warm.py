@@ -221,6 +221,7 @@ def _work(request: dict, fds: list[int]) -> None:
     import atexit
     import runpy
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt, as in a cold job
     for target, fd in zip((0, 1, 2), fds, strict=False):
         os.dup2(fd, target)
         os.close(fd)
