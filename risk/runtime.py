@@ -87,7 +87,9 @@ def process_age() -> float:
     (:mod:`risk.warm`) counts from the start of the job process it runs for, which it finds in
     ``RISK_PROCESS_START``.
     """
-    job_start = os.environ.get("RISK_PROCESS_START")
+    from risk.warm import START_ENV
+
+    job_start = os.environ.get(START_ENV)
     if job_start:
         return max(time.time() - float(job_start), 0.0)
     try:

@@ -28,14 +28,12 @@ Layout of the processes: Snakemake → job (a small client) ··· socket ···
 
 from __future__ import annotations
 
-import json
 import os
-import select
-import signal
-import socket
-import struct
 import sys
 import time
+
+# json, select, signal, socket and struct are imported where used: `import risk` runs this module in every
+# process (handoff), and almost all of them (a notebook, a test, the CLI) return at its first check
 
 SOCKET_ENV = "RISK_WARM_SOCKET"
 """Environment variable with the server's socket path; set by :meth:`WarmServer.start` for the jobs."""
@@ -56,7 +54,8 @@ PRELOAD = (
 )
 """What the server imports once: the stack the rules import (a module that fails to import is skipped)."""
 
-_HEADER = struct.Struct("!Q")
+_HEADER = "!Q"
+"""The request's length, sent with the job's standard streams before the request itself."""
 
 
 def handoff() -> None:
@@ -75,6 +74,10 @@ def handoff() -> None:
     script = vars(main).get("__real_file__")
     if not script or "snakemake" not in vars(main):
         return
+    import json
+    import socket
+    import struct
+
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
@@ -87,7 +90,7 @@ def handoff() -> None:
                           "argv": sys.argv, "path": sys.path, "start": time.time() - process_age()}).encode()
     sys.stdout.flush()
     sys.stderr.flush()
-    socket.send_fds(sock, [_HEADER.pack(len(request))], [0, 1, 2])
+    socket.send_fds(sock, [struct.pack(_HEADER, len(request))], [0, 1, 2])
     sock.sendall(request)
     reply = _read_all(sock)
     status = json.loads(reply)["status"] if reply else 1
@@ -97,14 +100,14 @@ def handoff() -> None:
     os._exit(status)
 
 
-def _read_all(sock: socket.socket) -> bytes:
+def _read_all(sock) -> bytes:
     chunks = []
     while chunk := sock.recv(65536):
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _read_exact(sock: socket.socket, n: int) -> bytes:
+def _read_exact(sock, n: int) -> bytes:
     buf = bytearray()
     while len(buf) < n:
         chunk = sock.recv(n - len(buf))
@@ -121,6 +124,9 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     """
     import gc
     import importlib
+    import select
+    import signal
+    import socket
 
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -177,17 +183,25 @@ def _reap(children: set[int], block: bool) -> None:
             children.discard(pid)
 
 
-def _supervise(conn: socket.socket) -> None:
+def _supervise(conn) -> None:
     """In the server's fork: read a job's request, fork its worker, wait for it, report its status.
 
     If the job's connection closes first (the job was killed), the worker is killed.
     """
+    import json
+    import select
+    import signal
+    import socket
+    import struct
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     code = 1
     try:
-        head, fds, _, _ = socket.recv_fds(conn, _HEADER.size, 3)
-        request = json.loads(_read_exact(conn, _HEADER.unpack(_read_exact_prefix(conn, head))[0]))
+        size = struct.calcsize(_HEADER)
+        head, fds, _, _ = socket.recv_fds(conn, size, 3)
+        head += _read_exact(conn, size - len(head))  # recv may return fewer bytes than asked
+        request = json.loads(_read_exact(conn, struct.unpack(_HEADER, head)[0]))
         pid = os.fork()
         if pid == 0:
             conn.close()
@@ -212,14 +226,11 @@ def _supervise(conn: socket.socket) -> None:
         os._exit(code)
 
 
-def _read_exact_prefix(conn: socket.socket, head: bytes) -> bytes:
-    return head + (_read_exact(conn, _HEADER.size - len(head)) if len(head) < _HEADER.size else b"")
-
-
 def _work(request: dict, fds: list[int]) -> None:
     """In the supervisor's fork: become the job (streams, directory, environment, arguments) and run its script."""
     import atexit
     import runpy
+    import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C: KeyboardInterrupt, as in a cold job
     for target, fd in zip((0, 1, 2), fds, strict=False):
@@ -236,9 +247,9 @@ def _work(request: dict, fds: list[int]) -> None:
     code = 0
     try:
         runpy.run_path(request["script"], run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if exc.code is not None and not isinstance(exc.code, int):
+    except SystemExit as exc:  # as the interpreter ends on it: None is 0, an int itself, anything else printed, 1
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if code == 1 and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
     except BaseException:  # noqa: BLE001 - reported as an uncaught exception is, then exit 1
         sys.excepthook(*sys.exc_info())
@@ -291,6 +302,8 @@ class WarmServer:
     """
 
     def __init__(self, enabled: bool = True, preload: tuple[str, ...] = PRELOAD):
+        import socket
+
         # fork and passing file descriptors over a Unix socket: Linux, macOS and the BSDs, not Windows
         supported = hasattr(os, "fork") and hasattr(socket, "send_fds")
         self.enabled = enabled and supported and os.environ.get(SWITCH_ENV, "1") != "0"
