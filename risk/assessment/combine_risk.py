@@ -113,12 +113,11 @@ def multi_kernel(risks: Sequence[np.ndarray], rule: str = "max", weights=None, c
     if rule == "union" and not clip:
         raise ValueError("risk.multi_hazard.rule: union needs risks on 0-1 (risk.method: index)")
     arrs = [np.clip(np.asarray(r, dtype="f4"), 0.0, 1.0) if clip else np.asarray(r, dtype="f4") for r in risks]
-    if rule in ("sum", "max") and len(arrs) > 1:  # in one output array (the inputs are not changed)
-        out = (np.add if rule == "sum" else np.maximum)(arrs[0], arrs[1])  # maximum propagates NaN
+    if rule in ("sum", "max"):  # in one output array (the inputs are not changed)
+        op = np.add if rule == "sum" else np.maximum  # maximum propagates NaN
+        out = op(arrs[0], arrs[1]) if len(arrs) > 1 else arrs[0]
         for a in arrs[2:]:
-            (np.add if rule == "sum" else np.maximum)(out, a, out=out)
-    elif rule in ("sum", "max"):
-        out = arrs[0]
+            op(out, a, out=out)
     elif rule == "union":
         keep = np.ones_like(arrs[0])
         for a in arrs:
