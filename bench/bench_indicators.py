@@ -174,24 +174,18 @@ def step_stage(d: Path, n: int) -> None:
     write_rasters({out / "index.tif": weighted_index(layers, dict.fromkeys(names, 1.0))}, grid)
 
 
-def step_distance(d: Path, n: int) -> None:
+def step_distance(d: Path, n: int, name: str = "distance.tif", compress: str = "DEFLATE") -> None:
     from risk import io
     from risk.hazard import proximity
     from risk.io.batchwrite import write_rasters
 
     grid = _grid(n)
     src = io.read_raster_on_grid(d / "points_src.tif", grid, "nearest", dtype="uint8")
-    write_rasters({d / "distance.tif": proximity.distance(src)}, grid)
+    write_rasters({d / name: proximity.distance(src)}, grid, compress=compress)
 
 
 def step_distance_uncompressed(d: Path, n: int) -> None:
-    from risk import io
-    from risk.hazard import proximity
-    from risk.io.batchwrite import write_rasters
-
-    grid = _grid(n)
-    src = io.read_raster_on_grid(d / "points_src.tif", grid, "nearest", dtype="uint8")
-    write_rasters({d / "distance_uncompressed.tif": proximity.distance(src)}, grid, compress="NONE")
+    step_distance(d, n, "distance_uncompressed.tif", compress="NONE")
 
 
 def step_distance_compute(d: Path, n: int) -> None:
