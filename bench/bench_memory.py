@@ -75,7 +75,7 @@ def run_relief(d: Path) -> None:
 
     ac = defaults("access")
     params = {k: ac[k] for k in ("road_speeds_kmh", "unknown_road_kmh", "offroad", "dispatch_hours", "max_hours",
-                                 "high_levels", "coarsen")}
+                                 "high_levels", "coarsen", "max_search_cells")}
     names = ("depots", "roads", "slope", "population", "zones", "townships", "mask", "grid")
     files = ("depots.gpkg", "roads.gpkg", "slope.tif", "population.tif", "zones.tif", "townships.gpkg",
              "aoi_mask.tif", "grid.json")

@@ -100,7 +100,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"{where}: required key is missing"
     if error.validator == "additionalProperties":
         return f"{where}: {error.message} (check the spelling against the schema)"
-    expected = error.schema.get("description", "")
+    # a oneOf/anyOf branch has no description of its own: the key's
+    expected = error.schema.get("description") or (error.parent.schema.get("description", "") if error.parent else "")
     found = repr(error.instance)
     if len(found) > 80:
         found = found[:77] + "..."

@@ -85,6 +85,39 @@ def test_relief_hours_reads_a_dask_slope_a_band_at_a_time(small_grid):
     assert np.isnan(got[:4]).all() and np.isfinite(got[4:]).all()
 
 
+def test_coarsened_search_holds_nothing_of_the_grid_size_and_equals_the_whole_array_formula(small_grid):
+    import dask.array as da
+
+    g = small_grid.with_chunk(7)  # bands of 6 rows for k = 3: chunks and coarse cells do not line up
+    slope = np.random.default_rng(5).uniform(0, 30, g.shape).astype("f4")
+    roads = gpd.GeoDataFrame({"class": ["national", "rural"]}, crs=g.crs, geometry=[
+        LineString([(g.xmin, g.y[5]), (g.bounds[2], g.y[5])]), LineString([(g.x[4], g.ymax), (g.x[4], g.bounds[1])])])
+    depots = gpd.GeoDataFrame(geometry=gpd.points_from_xy([g.x[3], g.x[-2]], [g.y[5], g.y[-1]]), crs=g.crs)
+    mask = np.ones(g.shape, "uint8")
+    mask[:4] = 0
+    off = {"max_kmh": 6.0, "factor": 1.0, "min_kmh": 0.1}
+    kw = dict(road_speeds_kmh=A.DEFAULT_ROAD_SPEEDS, offroad=off, coarsen=3, dispatch_hours=0.2)
+    # the formula on whole arrays: coarse speeds, the search, each coarse cell's hours on its 3 x 3 cells
+    road = A.road_speed_raster(roads, g, A.DEFAULT_ROAD_SPEEDS)
+    speed = A.cell_speed(A.tobler_speed(slope, 6.0, 1.0, 0.1), road).astype("f4")
+    rows, cols = g.rowcol(depots.geometry.x.to_numpy(), depots.geometry.y.to_numpy())
+    coarse = A.travel_hours(A.coarsen_speed(speed, road, 3), rows // 3, cols // 3, g.res * 3, 0.2, dtype="float32")
+    want = np.repeat(np.repeat(coarse, 3, axis=0), 3, axis=1)[:g.height, :g.width]
+    want[(mask == 0) | ~np.isfinite(want)] = np.nan
+    eager = A.relief_hours(slope, mask, roads, depots, g, **kw)
+    lazy = A.relief_hours(da.from_array(slope, chunks=(7, 9)), da.from_array(mask, chunks=g.chunks), roads, depots,
+                          g, **kw)
+    assert isinstance(lazy, da.Array) and lazy.chunks == g.chunks and np.isfinite(want).sum() > 100
+    np.testing.assert_array_equal(eager, want)
+    np.testing.assert_array_equal(lazy.compute(), want)
+    # the speeds made in bands of 3 rows inside the rows of chunks: the same coarse speeds
+    bands = [A._coarse_speed_bands(slope, road, off, 3, 12, rows=r)[0] for r in (3, 256)]
+    np.testing.assert_array_equal(bands[0], bands[1])
+    np.testing.assert_array_equal(bands[0], A.coarsen_speed(speed, road, 3))
+    assert A.search_factor("auto", g.shape, g.size) == 1 and A.search_factor(3, g.shape, 1) == 3
+    assert A.search_factor("auto", (60, 80), 1200) == 2 and A.search_factor("auto", (60, 81), 1200) == 3  # 30 x 41 > 1200
+
+
 def test_straight_road_and_dispatch():
     h = A.travel_hours(np.full((1, 11), 40.0), [0], [0], 100.0, start_hours=0.5)
     np.testing.assert_allclose(h[0], 0.5 + np.arange(11) * 100 / 40_000)

@@ -209,7 +209,8 @@ def test_capacity_stage_scripts(county):
                dict(hours=str(r / "access" / "relief_hours.tif"), reach=str(r / "access" / "reach_by_township.csv"),
                     png=str(r / "access" / "relief_hours.png")),
                dict(**{k: ac[k] for k in ("road_speeds_kmh", "unknown_road_kmh", "offroad", "dispatch_hours",
-                                          "max_hours", "high_levels", "coarsen")}, area_name="测试县", dask=dask_cfg))
+                                          "max_hours", "high_levels", "coarsen", "max_search_cells")},
+                    area_name="测试县", dask=dask_cfg))
     hrs, _ = io.read_raster(r / "access" / "relief_hours.tif")
     assert np.isnan(hrs[:, :2]).all() and np.isfinite(hrs[:, 2:]).all()
     # one travel time by hand: east along the national road (row of ym) at 60 km/h from the depot

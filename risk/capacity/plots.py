@@ -7,6 +7,8 @@ so a machine without Chinese fonts still gets readable figures instead of empty 
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -139,11 +141,14 @@ def relief_map(hours: np.ndarray, grid, townships, depots, max_hours: float = 10
     lie beyond it, and the depots."""
     from risk.io.figures import index_map
 
-    top = min(1.5 * float(max_hours), max(1.0, float(np.nanmax(hours)) if np.isfinite(hours).any() else 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no reachable cell: NaN
+        hmax = float(np.nanmax(hours))  # one pass over a Dask array
+    top = min(1.5 * float(max_hours), max(1.0, hmax if np.isfinite(hmax) else 1.0))
     fig = index_map(np.minimum(hours, top), grid, f"{area_name}  救援到达时间 Relief travel time (h)",
                     label="小时 hours", boundaries=townships, cmap="magma_r", vmin=0, vmax=top)
     ax = fig.axes[0]
-    if np.nanmax(hours) > max_hours:
+    if hmax > max_hours:
         xmin, ymin, xmax, ymax = grid.bounds
         step = max(1, int(np.ceil(np.sqrt(hours.size / 1_500_000))))
         ax.contour(np.flipud(hours[::step, ::step]), levels=[max_hours], colors="#00bcd4", linewidths=1.0,

@@ -22,6 +22,7 @@ larger (memory ÷ k²), keeping every road's speed on the coarse cell it crosses
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Mapping
 
@@ -345,7 +346,7 @@ def _row_bands(*arrays):
 
 
 def road_speed_raster(roads, grid, speeds: Mapping[str, float],
-                      unknown_kmh: float | None = None) -> np.ndarray:
+                      unknown_kmh: float | None = None, dask: bool = False):
     """Speed (km/h, float32) of the fastest road crossing each cell (every touched cell); 0 where none.
 
     Parameters
@@ -356,23 +357,46 @@ def road_speed_raster(roads, grid, speeds: Mapping[str, float],
         The analysis grid.
     speeds, unknown_kmh
         See :func:`road_speed_table`.
+    dask : bool
+        A lazy Dask array burnt block by block (the same cells) instead of a numpy array.
     """
     roads = with_geometry(roads).copy()
     roads["speed_kmh"] = road_speed_table(roads["class"], speeds, unknown_kmh)
     roads = roads.sort_values("speed_kmh", kind="stable")  # burnt in order: the fastest class wins a cell
     return grid.rasterize(roads.geometry.values, roads["speed_kmh"].to_numpy("f4"), fill=0, dtype="float32",
-                          all_touched=True, dask=False).values
+                          all_touched=True, dask=dask).data
+
+
+def search_factor(coarsen: int | str, shape: tuple[int, int], max_search_cells: int) -> int:
+    """The ``k`` of a search on cells ``k`` × ``k`` times larger: ``coarsen`` itself, or with ``"auto"``
+    the smallest ``k`` whose coarse grid holds at most ``max_search_cells`` cells (1 on small grids).
+
+    Examples
+    --------
+    >>> search_factor("auto", (3061, 2235), 20_000_000), search_factor("auto", (11773, 8596), 20_000_000)
+    (1, 3)
+    >>> search_factor(2, (100, 100), 10)
+    2
+    """
+    if coarsen != "auto":
+        return int(coarsen)
+    h, w = shape
+    k = max(1, math.ceil(math.sqrt(h * w / max(int(max_search_cells), 1))))
+    while -(-h // k) * -(-w // k) > max_search_cells:
+        k += 1
+    return k
 
 
 def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *,
                  road_speeds_kmh: Mapping[str, float], unknown_road_kmh: float | None = None,
-                 offroad: Mapping[str, float], coarsen: int = 1, dispatch_hours: float = 0.0) -> np.ndarray:
+                 offroad: Mapping[str, float], coarsen: int = 1, dispatch_hours: float = 0.0):
     """Travel hours from the nearest depot to every cell of the area (float32, NaN outside or unreachable).
 
     Off-road speed by :func:`tobler_speed` on the slope, roads by :func:`road_speed_raster`, the faster
     of the two per cell (:func:`cell_speed`), then :func:`travel_hours` from the depots on the grid, on
     cells ``coarsen`` times larger when asked (:func:`coarsen_speed`; the hours are spread back onto the
-    grid's cells).
+    grid's cells). Coarsened, nothing of the grid's size is held: the speeds are made a band of rows at a
+    time and the hours come back lazily (a Dask array on the grid's chunks) when ``mask`` is a Dask array.
 
     Parameters
     ----------
@@ -389,33 +413,63 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
     offroad : mapping
         ``max_kmh``, ``factor``, ``min_kmh`` of :func:`tobler_speed`.
     coarsen : int
-        Search on cells ``coarsen`` × ``coarsen`` times larger (memory ÷ coarsen²).
+        Search on cells ``coarsen`` × ``coarsen`` times larger (memory ÷ coarsen²; :func:`search_factor`).
     dispatch_hours : float
         Time added at the depots.
     """
-    speed = road_speed_raster(roads, grid, road_speeds_kmh, unknown_road_kmh)
-    n_road = int(np.count_nonzero(speed > 0))
+    k = int(coarsen)
+    speed = road_speed_raster(roads, grid, road_speeds_kmh, unknown_road_kmh, dask=k > 1)
     rows, cols = grid.rowcol(depots.geometry.x.to_numpy(), depots.geometry.y.to_numpy())
     on = grid.inside(rows, cols)
     if (~on).any():
         logger.warning("%d depot(s) lie off the grid and are ignored", int((~on).sum()))
     rows, cols = rows[on], cols[on]
-    k = int(coarsen)
+    if k > 1:
+        coarse, n_road = _coarse_speed_bands(slope_deg, speed, offroad, k, grid.chunk)
+    else:
+        n_road = int(np.count_nonzero(speed > 0))
     logger.info("cost-distance on %d x %d cells (coarsen %d) from %d depots, %d road cells",
                 -(-grid.height // k), -(-grid.width // k), k, len(rows), n_road)
-    if k > 1:
-        road = speed.copy()
-        speed = _cell_speed_rows(slope_deg, speed, offroad)
-        hours = travel_hours(coarsen_speed(speed, road, k), rows // k, cols // k, grid.res * k, dispatch_hours,
-                             dtype="float32")
-        del road
-        hours = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
-    else:
+    if k == 1:
         hours = travel_hours(_cell_speed_rows(slope_deg, speed, offroad), rows, cols, grid.res, dispatch_hours,
                              dtype="float32")
-    del speed
-    hours[(np.asarray(mask) <= 0) | ~np.isfinite(hours)] = np.nan
-    return hours
+        del speed
+        hours[(np.asarray(mask) <= 0) | ~np.isfinite(hours)] = np.nan
+        return hours
+    hours = travel_hours(coarse, rows // k, cols // k, grid.res * k, dispatch_hours, dtype="float32")
+    del coarse
+    if not hasattr(mask, "chunks"):
+        out = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
+        out[(np.asarray(mask) <= 0) | ~np.isfinite(out)] = np.nan
+        return out
+    return mask.map_blocks(_spread_block, hours, k, dtype="float32", meta=np.array((), dtype="float32"))
+
+
+def _coarse_speed_bands(slope_deg, road, offroad: Mapping[str, float], k: int, chunk: int, rows: int = 256):
+    """:func:`coarsen_speed` of :func:`cell_speed` over the grid, made a band of ``k``-aligned rows at a time
+    from lazy ``slope_deg`` and ``road`` (Dask or numpy): the coarse speeds and the count of road cells."""
+    h, w = road.shape
+    band, sub = k * max(1, chunk // k), k * max(1, rows // k)  # read a row of chunks, coarsen ~`rows` at a time
+    coarse = np.empty((-(-h // k), -(-w // k)), dtype="f8")
+    n_road = 0
+    for b0 in range(0, h, band):
+        rd = np.asarray(road[b0:b0 + band])
+        n_road += int(np.count_nonzero(rd > 0))
+        sp = _cell_speed_rows(np.asarray(slope_deg[b0:b0 + band]), rd.copy(), offroad)
+        for s0 in range(0, rd.shape[0], sub):  # coarsen_speed's float64 copies stay small
+            r0 = (b0 + s0) // k
+            coarse[r0:r0 + -(-min(sub, rd.shape[0] - s0) // k)] = coarsen_speed(sp[s0:s0 + sub], rd[s0:s0 + sub], k)
+        del rd, sp
+    return coarse, n_road
+
+
+def _spread_block(mask, hours, k, block_info=None):
+    # the coarse hours of the cells of one block of the grid, NaN outside the area or unreachable
+    (r0, r1), (c0, c1) = block_info[0]["array-location"]
+    rows, cols = np.arange(r0, r1) // k, np.arange(c0, c1) // k
+    out = hours[rows[:, None], cols[None, :]]
+    out[(mask <= 0) | ~np.isfinite(out)] = np.nan
+    return out
 
 
 def _cell_speed_rows(slope_deg, road_kmh: np.ndarray, offroad: Mapping[str, float],
@@ -448,7 +502,7 @@ def reach_by_township(hours: np.ndarray, population: np.ndarray, zones: np.ndarr
 
     Parameters
     ----------
-    hours : numpy.ndarray
+    hours : numpy.ndarray or dask.array.Array
         Travel hours on ``grid``.
     population, zones, mask : numpy.ndarray or dask.array.Array
         On ``grid``: people per cell, the risk zoning (1-5) and the area (> 0 inside; cells outside count
@@ -475,6 +529,9 @@ def reach_by_township(hours: np.ndarray, population: np.ndarray, zones: np.ndarr
     table = reach_table(hours, population, labels, high, townships, max_hours)
     del labels, high
     tot = table.iloc[-1]
+    if hasattr(hours, "chunks"):  # lazy hours (a coarsened search): the median of a sample of cells
+        step = max(1, math.ceil(math.sqrt(hours.size / 4_000_000)))
+        hours = np.asarray(hours[::step, ::step])
     finite = hours[np.isfinite(hours)]
     logger.info("high-risk people %.0f, reached within %g h: %.0f (%.1f %%); median cell hours %.2f",
                 tot["population_high_risk"], max_hours, tot["high_risk_reached"],

@@ -153,7 +153,7 @@ def index_map(values: np.ndarray, grid, title: str, label: str = "", boundaries=
     """Map of a continuous raster (NaN = nodata) with a colour bar."""
     use_cjk_font()
     step = max(1, int(np.ceil(np.sqrt(values.size / max_pixels))))
-    v = np.asarray(values, dtype="f4")[::step, ::step]
+    v = np.asarray(values[::step, ::step], dtype="f4")  # sliced first: a Dask array is read decimated
     fig, ax = plt.subplots(figsize=(7, 7.5), dpi=110)
     im = ax.imshow(v, extent=_extent(grid), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     _decorate(ax, title, boundaries)

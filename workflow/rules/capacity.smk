@@ -252,6 +252,7 @@ if all(config["inputs"].get(k) for k in ("depots", "roads", "population", "towns
             max_hours=config["access"]["max_hours"],
             high_levels=config["access"]["high_levels"],
             coarsen=config["access"]["coarsen"],
+            max_search_cells=config["access"]["max_search_cells"],
             area_name=config["area_name"],
             dask=dask_params,
         log:
