@@ -10,12 +10,16 @@ small call first so that compilation is not timed):
 * ``tiled-np`` -- :func:`risk.hazard.hydrology.route_tiled` on an in-memory numpy DEM;
 * ``window``  -- the project's Priority-Flood+ε kernel on the whole raster as one window
   (:func:`risk.hazard.hydrology.route_window`, the pre-tiling reference);
-* ``pyflwdir`` -- pyflwdir: ``fill_depressions`` (fill + D8) then ``upstream_area``.
+* ``pyflwdir`` -- pyflwdir: ``fill_depressions`` (fill + D8) then ``upstream_area``;
+* ``levels``  -- only the global fill problem of ``tiled`` (:func:`risk.hazard.hydrology.fill_levels`: every
+  tile flooded once, then the levels of all labels), on the DEM made tile by tile: the part of the memory that
+  grows with the area (the perimeters' labels and edges), measurable at 10⁹ cells in minutes.
 
 All compute depression depth and flow accumulation of the same DEM: a long valley across the
 raster with sine hills and pits, plus a small hash noise so that no two cells tie.
 
     .venv/bin/python bench/bench_hydrology.py --sizes 1e6 1e7 1e8 --methods tiled tiled-np window pyflwdir
+    .venv/bin/python bench/bench_hydrology.py --sizes 1e7 1e8 1e9 --methods levels
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ def run_one(method: str, side: int) -> tuple[float, float]:
         depth, acc = hydrology.route(dem, TILE)
         total, _ = dask.compute(acc.astype("float64").sum(), depth.max())  # one pass over the tiles
         return time.perf_counter() - t0, float(total)
+    if method == "levels":
+        hydrology.fill_levels(lambda ij: dem_block(0, 0, 64, 64, 64), hydrology._Tiling((64, 64), 64), 2)
+
+        def read(ij):
+            r0, c0 = ij[0] * TILE, ij[1] * TILE
+            return dem_block(r0, c0, min(TILE, side - r0), min(TILE, side - c0), side)
+
+        t0 = time.perf_counter()
+        _, level = hydrology.fill_levels(read, hydrology._Tiling((side, side), TILE), 2)
+        return time.perf_counter() - t0, float(np.nansum(level.rows, dtype="float64"))
     dem = dem_block(0, 0, side, side, side)
     if method == "tiled-np":
         hydrology.route_tiled(dem[:64, :64], 32)
@@ -94,7 +108,8 @@ def main(argv=None):
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{dt} {total} {rss}")
         return
-    print(f"{'method':<10}{'cells':>14}{'seconds':>10}{'M cells/s':>11}{'peak RSS MB':>13}  checksum (sum of accumulation)")
+    print(f"{'method':<10}{'cells':>14}{'seconds':>10}{'M cells/s':>11}{'peak RSS MB':>13}  checksum (sum of accumulation;"
+          " levels: of the perimeters' filled levels)")
     for size in args.sizes:
         side = int(round(np.sqrt(size)))
         for method in args.methods:

@@ -923,6 +923,57 @@ def _inflows(sol, exits, links):
     return inflow
 
 
+def fill_levels(read, tiling, workers):
+    """Barnes (2016) parallel Priority-Flood, the global step: the filled level of every tile's perimeter.
+
+    Each tile is read once and flooded from its perimeter with labels (its graph kept as a minimum
+    spanning forest); the graphs of all tiles and the edges between facing perimeters give every label
+    its level (:func:`_spill_levels`). Memory: the perimeters' lines and the edges, about 4 cells in
+    ``tile`` of the raster (:mod:`bench.bench_hydrology` ``levels`` measures it).
+
+    Returns
+    -------
+    elev, level : _Lines
+        Elevations and filled levels of the perimeters (NaN for no data).
+    """
+    t = tiling
+    elev = _Lines(t, np.float32, np.nan)
+    labels = _Lines(t, np.int32, -1)
+
+    def flood(ij):
+        z = np.asarray(read(ij), dtype=np.float32)
+        # the ring: NaN beyond the raster, a high wall elsewhere (the neighbours are not known yet;
+        # a perimeter cell next to their no data is tied to the ocean by _cross_edges)
+        win = np.full((z.shape[0] + 2, z.shape[1] + 2), np.nan, dtype=np.float32)
+        r0, r1, c0, c1 = t.bounds(ij)
+        win[int(r0 == 0):win.shape[0] - int(r1 == t.height), int(c0 == 0):win.shape[1] - int(c1 == t.width)] = _WALL
+        win[1:-1, 1:-1] = z
+        lab, nlab, ea, eb, ew = _label_flood(win)
+        return ij, z, lab[1:-1, 1:-1], nlab, *_spanning_forest(nlab, ea, eb, ew)
+
+    # per tile a labelled flood and its label graph ...
+    edges, offset = [], 0
+    for ij, z, lab, nlab, ea, eb, ew in _ordered(flood, t.tiles(), workers):
+        elev.put(ij, z)
+        labels.put(ij, np.where(lab > 0, lab + offset, lab))
+        edges.append((np.where(ea > 0, ea + offset, 0), np.where(eb > 0, eb + offset, 0), ew))
+        offset += nlab - 1
+    # ... the edges between facing perimeters, and the levels of all labels from the ocean
+    edges.append(_cross_edges(elev.rows, labels.rows, t.facing(t.rowpos, t.height), 1))
+    edges.append(_cross_edges(np.ascontiguousarray(elev.cols.T), np.ascontiguousarray(labels.cols.T),
+                              t.facing(t.colpos, t.width), 1))
+    ea, eb, ew = (np.concatenate(a) for a in zip(*edges, strict=True))
+    edges.clear()
+    lv = _spill_levels(offset + 1, ea, eb, ew)
+    del ea, eb, ew
+    level = _Lines(t, np.float32, np.nan)
+    for name in ("rows", "cols"):
+        lab = getattr(labels, name)
+        setattr(level, name, np.where(lab >= 0, np.maximum(getattr(elev, name), lv[np.maximum(lab, 0)]), np.nan)
+                .astype(np.float32))
+    return elev, level
+
+
 def solve(read, shape, tile, workers=None):
     """Solve the global edge problems of exact flow routing, one tile in memory at a time.
 
@@ -947,41 +998,7 @@ def solve(read, shape, tile, workers=None):
     """
     workers = workers or min(4, len(os.sched_getaffinity(0)))
     t = _Tiling(shape, int(tile))
-    elev = _Lines(t, np.float32, np.nan)
-    labels = _Lines(t, np.int32, -1)
-    tiles = t.tiles()
-
-    def flood(ij):
-        z = np.asarray(read(ij), dtype=np.float32)
-        # the ring: NaN beyond the raster, a high wall elsewhere (the neighbours are not known yet;
-        # a perimeter cell next to their no data is tied to the ocean by _cross_edges)
-        win = np.full((z.shape[0] + 2, z.shape[1] + 2), np.nan, dtype=np.float32)
-        r0, r1, c0, c1 = t.bounds(ij)
-        win[int(r0 == 0):win.shape[0] - int(r1 == t.height), int(c0 == 0):win.shape[1] - int(c1 == t.width)] = _WALL
-        win[1:-1, 1:-1] = z
-        lab, nlab, ea, eb, ew = _label_flood(win)
-        return ij, z, lab[1:-1, 1:-1], nlab, *_spanning_forest(nlab, ea, eb, ew)
-
-    # 1. Barnes (2016) parallel Priority-Flood: per tile a labelled flood and its label graph ...
-    edges, offset = [], 0
-    for ij, z, lab, nlab, ea, eb, ew in _ordered(flood, tiles, workers):
-        elev.put(ij, z)
-        labels.put(ij, np.where(lab > 0, lab + offset, lab))
-        edges.append((np.where(ea > 0, ea + offset, 0), np.where(eb > 0, eb + offset, 0), ew))
-        offset += nlab - 1
-    # ... the edges between facing perimeters, and the levels of all labels from the ocean
-    edges.append(_cross_edges(elev.rows, labels.rows, t.facing(t.rowpos, t.height), 1))
-    edges.append(_cross_edges(np.ascontiguousarray(elev.cols.T), np.ascontiguousarray(labels.cols.T),
-                              t.facing(t.colpos, t.width), 1))
-    ea, eb, ew = (np.concatenate(a) for a in zip(*edges, strict=True))
-    edges.clear()
-    lv = _spill_levels(offset + 1, ea, eb, ew)
-    level = _Lines(t, np.float32, np.nan)
-    for name in ("rows", "cols"):
-        lab = getattr(labels, name)
-        setattr(level, name, np.where(lab >= 0, np.maximum(getattr(elev, name), lv[np.maximum(lab, 0)]), np.nan)
-                .astype(np.float32))
-    del labels, ea, eb, ew, lv
+    elev, level = fill_levels(read, t, workers)  # 1. Barnes (2016): the perimeters' filled levels
     # 2. per tile: filled levels, flat distances, directions; tiles whose flats cross their edge
     #    exchange perimeter distances until none changes (distances only decrease)
     sol = FlowSolution(t, elev, level, _Lines(t, np.int64, _INF), {})
@@ -994,7 +1011,7 @@ def solve(read, shape, tile, workers=None):
         summary = None if shared or ring else _summary(sol, ij, rec, zw)
         return ij, dw, shared, summary, _sparse(fw, zw)
 
-    for ij, dw, shared, summary, cached in _ordered(directions, tiles, workers):
+    for ij, dw, shared, summary, cached in _ordered(directions, t.tiles(), workers):
         sol.dist.put(ij, dw[1:-1, 1:-1])
         if cached is not None:
             sol.cache[ij] = cached
