@@ -13,13 +13,15 @@ small call first so that compilation is not timed):
 * ``pyflwdir`` -- pyflwdir: ``fill_depressions`` (fill + D8) then ``upstream_area``;
 * ``levels``  -- only the global fill problem of ``tiled`` (:func:`risk.hazard.hydrology.fill_levels`: every
   tile flooded once, then the levels of all labels), on the DEM made tile by tile: the part of the memory that
-  grows with the area (the perimeters' labels and edges), measurable at 10⁹ cells in minutes.
+  grows with the area (the perimeters' labels and edges), measurable at 10⁹ cells in minutes. With ``--dem``
+  the DEM is a real one mirror-tiled to the size (:func:`bench_region.reflect`, as the region benchmark makes
+  its regions) instead of the synthetic one.
 
 All compute depression depth and flow accumulation of the same DEM: a long valley across the
 raster with sine hills and pits, plus a small hash noise so that no two cells tie.
 
     .venv/bin/python bench/bench_hydrology.py --sizes 1e6 1e7 1e8 --methods tiled tiled-np window pyflwdir
-    .venv/bin/python bench/bench_hydrology.py --sizes 1e7 1e8 1e9 --methods levels
+    .venv/bin/python bench/bench_hydrology.py --sizes 1e7 1e8 1e9 --methods levels [--dem data/demo/dem.tif]
 """
 
 from __future__ import annotations
@@ -44,9 +46,25 @@ def dem_block(r0: int, c0: int, h: int, w: int, width: int) -> np.ndarray:
     return z.astype("float32")
 
 
-def run_one(method: str, side: int) -> tuple[float, float]:
+def mirrored(path: str):
+    """``dem_block`` of a real DEM mirror-tiled without end (float32, NaN for no data)."""
+    import rasterio
+    from bench_region import reflect
+
+    with rasterio.open(path) as src:
+        base = src.read(1, masked=True).astype("float32").filled(np.nan)
+
+    def block(r0, c0, h, w, width):
+        return base[np.ix_(reflect(np.arange(r0, r0 + h), base.shape[0]), reflect(np.arange(c0, c0 + w), base.shape[1]))]
+
+    return block
+
+
+def run_one(method: str, side: int, dem_path: str | None = None) -> tuple[float, float]:
     """Seconds taken and a checksum (sum of accumulation) for one method on a side x side DEM."""
     from risk.hazard import hydrology
+
+    dem_block_ = mirrored(dem_path) if dem_path else dem_block
 
     if method == "tiled":
         import dask
@@ -66,7 +84,7 @@ def run_one(method: str, side: int) -> tuple[float, float]:
 
         def read(ij):
             r0, c0 = ij[0] * TILE, ij[1] * TILE
-            return dem_block(r0, c0, min(TILE, side - r0), min(TILE, side - c0), side)
+            return dem_block_(r0, c0, min(TILE, side - r0), min(TILE, side - c0), side)
 
         t0 = time.perf_counter()
         _, level = hydrology.fill_levels(read, hydrology._Tiling((side, side), TILE), 2)
@@ -98,13 +116,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e6, 1e7])
     ap.add_argument("--methods", nargs="+", default=["tiled", "tiled-np", "window", "pyflwdir"])
+    ap.add_argument("--dem", help="levels: a real DEM, mirror-tiled to each size (default: the synthetic DEM)")
     ap.add_argument("--one", nargs=2, metavar=("METHOD", "SIDE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
         import dask
 
         with dask.config.set(scheduler="threads", num_workers=2):
-            dt, total = run_one(args.one[0], int(args.one[1]))
+            dt, total = run_one(args.one[0], int(args.one[1]), args.dem)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{dt} {total} {rss}")
         return
@@ -113,8 +132,8 @@ def main(argv=None):
     for size in args.sizes:
         side = int(round(np.sqrt(size)))
         for method in args.methods:
-            res = subprocess.run([sys.executable, __file__, "--one", method, str(side)], capture_output=True,
-                                 text=True)
+            res = subprocess.run([sys.executable, __file__, "--one", method, str(side)]
+                                 + (["--dem", args.dem] if args.dem else []), capture_output=True, text=True)
             if res.returncode:
                 print(f"{method:<10}{side * side:>14,d}  failed: {res.stderr.strip().splitlines()[-1:]}")
                 continue
