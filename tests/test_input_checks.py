@@ -660,3 +660,25 @@ def test_every_rule_but_the_demo_waits_for_the_door():
     assert len(door) == 1 and len(names) > 25
     late = [n for i, n in names.items() if n not in ("demo", "validate_inputs") and "validate_inputs" not in ancestors(i)]
     assert late == []
+
+
+def test_a_decimated_sample_caches_two_rows_of_blocks_not_the_process_s_whole_cache(tmp_path):
+    from rasterio.windows import Window
+
+    from risk.io.inputs import _rows_of_blocks_bytes, sample_in_area
+
+    path = tmp_path / "tiled.tif"
+    z = np.add.outer(np.arange(600.0), np.arange(1100.0)).astype("f4")
+    with rasterio.open(path, "w", driver="GTiff", height=600, width=1100, count=1, dtype="float32", crs="EPSG:4549",
+                       transform=from_origin(500_000, 4_500_000, 30, 30), tiled=True, blockxsize=256,
+                       blockysize=256) as dst:
+        dst.write(z, 1)
+    with rasterio.open(path) as src:
+        # 5 blocks of 256 x 256 across, float32 and a byte of mask each: 2 rows of them, floored at 16 MB
+        assert _rows_of_blocks_bytes(src, Window(0, 0, 1100, 600)) == 16 * 2**20
+        assert _rows_of_blocks_bytes(src, Window(0, 0, 10**6, 600)) == 2 * 3907 * 256 * 256 * 5 // 2**20 * 2**20 + 2**20
+    aoi = gpd.GeoDataFrame(geometry=[box(500_000 + 900, 4_500_000 - 17_100, 500_000 + 32_100, 4_500_000 - 900)],
+                           crs="EPSG:4549")
+    values, crs = sample_in_area(path, aoi, 64)
+    assert crs == "EPSG:4549" and values.size > 1000 and np.isfinite(values).all()
+    assert values.min() >= 30 + 30 and values.max() <= 570 + 1070  # cells of the area only, read through the cache
