@@ -24,6 +24,9 @@ Behaviour a user can rely on:
   resource usage of its children counts every job's CPU.
 
 Layout of the processes: Snakemake → job (a small client) ··· socket ··· server → supervisor → worker.
+
+A notebook job (itself a worker) starts its kernel the same way, from a server of its own: :func:`fork_server`,
+see :mod:`risk.kernel`.
 """
 
 from __future__ import annotations

@@ -76,6 +76,7 @@ def _kernel_manager_class():
 
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from traitlets import default
 
     spec = KernelSpec(argv=[sys.executable, "-m", "risk.kernel", "-f", "{connection_file}"], language="python",
                       display_name="Python 3 (risk)")
@@ -86,7 +87,8 @@ def _kernel_manager_class():
 
     # named python3, so nbclient keeps the kernel's history in memory as it does for ipykernel's kernel
     class Kernels(AsyncKernelManager):
-        def _kernel_spec_manager_default(self):
+        @default("kernel_spec_manager")
+        def _specs(self):
             return Specs(data_dir=self.data_dir)
 
     return Kernels
