@@ -31,7 +31,9 @@ def start(argv: list[str] | None = None) -> None:
     from ipykernel.kernelapp import IPKernelApp
     from matplotlib_inline.backend_inline import flush_figures
 
-    app = IPKernelApp.instance()
+    # the parent's pid as ipykernel reads it from Jupyter's environment, here at start-up: its class reads it when
+    # imported, which in a warm fork was before this kernel's environment existed
+    app = IPKernelApp.instance(parent_handle=int(os.environ.get("JPY_PARENT_PID") or 0))
     app.initialize(argv)
     if "pandas" in sys.modules:  # imported before the kernel (a warm fork): outside a kernel, pandas chose to fit
         import pandas as pd  # its tables to a terminal's width; in a kernel it shows up to 20 columns

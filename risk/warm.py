@@ -52,6 +52,7 @@ PRELOAD = (
     "rasterio.features", "rasterio.warp", "xarray", "rioxarray", "dask.array", "numba", "sklearn.ensemble",
     "sklearn.linear_model", "sklearn.metrics", "sklearn.model_selection", "matplotlib.pyplot", "mapclassify",
     "openpyxl", "exactextract", "yaml", "jsonschema", "snakemake.script",
+    "nbclient", "nbconvert", "ipykernel.kernelapp", "matplotlib_inline.backend_inline",  # the notebooks, their kernels
     "risk.io", "risk.io.figures", "risk.io.styles", "risk.runtime", "risk.hazard", "risk.assessment",
     "risk.models", "risk.capacity", "risk.survey", "risk.followup", "risk.grid", "risk.checks", "risk.validate",
 )
