@@ -24,6 +24,9 @@ Behaviour a user can rely on:
   resource usage of its children counts every job's CPU.
 
 Layout of the processes: Snakemake → job (a small client) ··· socket ··· server → supervisor → worker.
+
+A notebook job (itself a worker) starts its kernel the same way, from a server of its own: :func:`fork_server`,
+see :mod:`risk.kernel`.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ PRELOAD = (
     "rasterio.features", "rasterio.warp", "xarray", "rioxarray", "dask.array", "numba", "sklearn.ensemble",
     "sklearn.linear_model", "sklearn.metrics", "sklearn.model_selection", "matplotlib.pyplot", "mapclassify",
     "openpyxl", "exactextract", "yaml", "jsonschema", "snakemake.script",
+    "nbclient", "nbconvert", "ipykernel.kernelapp", "matplotlib_inline.backend_inline",  # the notebooks, their kernels
     "risk.io", "risk.io.figures", "risk.io.styles", "risk.runtime", "risk.hazard", "risk.assessment",
     "risk.models", "risk.capacity", "risk.survey", "risk.followup", "risk.grid", "risk.checks", "risk.validate",
 )
@@ -74,6 +78,16 @@ def handoff() -> None:
     script = vars(main).get("__real_file__")
     if not script or "snakemake" not in vars(main):
         return
+    hand_over(path, script)
+
+
+def hand_over(path: str, script: str, watch_parent: bool = False) -> None:
+    """Run ``script`` as this process in a fork of the server listening on ``path``, and exit with its status.
+
+    Returns (and the caller runs the work itself) only when no server answers on ``path``. With ``watch_parent``
+    this process also ends when its parent does (it is then an orphan: a kernel launcher whose notebook job was
+    killed), and the server kills the fork (see :func:`_supervise`).
+    """
     import json
     import socket
     import struct
@@ -92,7 +106,7 @@ def handoff() -> None:
     sys.stderr.flush()
     socket.send_fds(sock, [struct.pack(_HEADER, len(request))], [0, 1, 2])
     sock.sendall(request)
-    reply = _read_all(sock)
+    reply = _read_all(sock, os.getppid() if watch_parent else None)
     status = json.loads(reply)["status"] if reply else 1
     if not reply:
         print("error: the warm-start worker ended without a status (risk.warm); rerun with RISK_WARM=0",
@@ -100,11 +114,20 @@ def handoff() -> None:
     os._exit(status)
 
 
-def _read_all(sock) -> bytes:
+def _read_all(sock, parent: int | None = None) -> bytes:
+    """Everything until the server closes; empty if process ``parent`` (when given) is no longer the parent."""
+    import select
+
     chunks = []
-    while chunk := sock.recv(65536):
+    while True:
+        if parent is not None and not select.select([sock], [], [], 0.5)[0]:
+            if os.getppid() != parent:
+                return b""
+            continue
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _read_exact(sock, n: int) -> bytes:
@@ -124,13 +147,8 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     """
     import gc
     import importlib
-    import select
-    import signal
     import socket
 
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     # The socket gets its name only once the imports are done: a job that starts before (the run's first job,
     # on the critical path) finds no server and runs cold beside the imports instead of waiting for them.
     loading = path + ".loading"
@@ -148,13 +166,73 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
           f"CPU {time.process_time() - c0:.1f} s", file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
-    children: set[int] = set()
     os.rename(loading, path)
+    _serve_loop(listener, parent, (path, loading))
+
+
+def fork_server(path: str) -> int:
+    """Fork a server of this process (with everything it has imported) listening on ``path``; returns its pid.
+
+    What a notebook job uses for its kernel (:mod:`risk.kernel`): the job, itself a warm worker, already holds
+    the stack, and the kernel forked from it stays the job's descendant (its CPU counts in the job's usage, and
+    it stops with the job). The fork drops what the job set up for itself: its log handlers and its exit hook
+    that logs the job's usage. Stop it with :func:`stop_server`.
+    """
+    import atexit
+    import logging
+    import socket
+
+    from risk.runtime import _log_usage
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(8)
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        listener.close()
+        return pid
+    code = 1
+    try:
+        atexit.unregister(_log_usage)
+        for handler in logging.root.handlers[:]:
+            logging.root.removeHandler(handler)
+        _serve_loop(listener, parent, (path,))
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def stop_server(pid: int) -> None:
+    """Stop a server of :func:`fork_server` after its workers, and wait for it."""
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
+def _serve_loop(listener, parent: int, names: tuple[str, ...]) -> None:
+    """Fork a supervised worker per connection on ``listener`` until SIGTERM/SIGINT or ``parent`` is gone."""
+    import select
+    import signal
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    wake, woken = os.pipe()  # a signal wakes the select at once (its handler runs after the select returns)
+    os.set_blocking(woken, False)
+    signal.set_wakeup_fd(woken)
+    children: set[int] = set()
     try:
         while not stop and os.getppid() == parent:
-            ready, _, _ = select.select([listener], [], [], 0.5)
+            ready, _, _ = select.select([listener, wake], [], [], 0.5)
             _reap(children, block=False)
-            if not ready:
+            if listener not in ready:
                 continue
             try:
                 conn, _ = listener.accept()
@@ -162,13 +240,19 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
                 continue
             pid = os.fork()
             if pid == 0:
+                signal.set_wakeup_fd(-1)
+                for fd in (wake, woken):
+                    os.close(fd)
                 listener.close()
                 _supervise(conn)  # never returns
             conn.close()
             children.add(pid)
     finally:
+        signal.set_wakeup_fd(-1)
+        for fd in (wake, woken):
+            os.close(fd)
         listener.close()
-        for name in (path, loading):
+        for name in names:
             try:
                 os.unlink(name)
             except OSError:

@@ -6,6 +6,7 @@ tagged ``injected-parameters`` inserted after it overrides them.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -29,25 +30,68 @@ def count_images(nb) -> int:
 
 
 def execute(path, params: dict | None = None, cwd=None, timeout: int | None = None):
-    """Run a notebook in a fresh Python kernel and return it with its outputs (raises on a failing cell)."""
+    """Run a notebook in a fresh Python kernel and return it with its outputs (raises on a failing cell).
+
+    The kernel is :mod:`risk.kernel`: in a warm-start worker (:mod:`risk.warm`) it runs in a fork of this process,
+    which already holds the stack; anywhere else in a new Python.
+    """
     import nbformat
     from nbclient import NotebookClient
+
+    from risk import warm
 
     nb = nbformat.read(str(path), as_version=4)
     if params:
         inject_parameters(nb, params)
-    env_backend = os.environ.pop("MPLBACKEND", None)  # the kernel picks its inline backend itself
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # the kernel picks its inline backend itself
+    server = None
+    if os.environ.get(warm.WORKER_ENV) and hasattr(os, "fork"):
+        import tempfile
+        import time
+
+        from risk.kernel import SOCKET_ENV
+
+        env[SOCKET_ENV] = os.path.join(tempfile.gettempdir(),
+                                       f"risk-kernel-{os.getpid()}-{time.time_ns() % 10**9}.sock")
+        server = warm.fork_server(env[SOCKET_ENV])
+    logging.getLogger(__name__).info("%s: kernel %s", Path(path).stem,
+                                     "forked from this warm worker" if server else "in a new Python")
     try:
         # an hour (not nbclient's 60 s) for the kernel to start on a loaded machine; no timestamps recorded;
         # the kernel stopped at once when the last cell is done (every output is in by then), not asked to
         # shut down and waited for (about a second)
-        NotebookClient(nb, timeout=timeout, startup_timeout=3600, kernel_name="python3", record_timing=False,
-                       shutdown_kernel="immediate",
-                       resources={"metadata": {"path": str(cwd or Path(path).parent)}}).execute()
+        NotebookClient(nb, kernel_manager_class=_kernel_manager_class(), kernel_name="python3", timeout=timeout,
+                       startup_timeout=3600, record_timing=False, shutdown_kernel="immediate",
+                       resources={"metadata": {"path": str(cwd or Path(path).parent)}}).execute(env=env)
     finally:
-        if env_backend is not None:
-            os.environ["MPLBACKEND"] = env_backend
+        if server is not None:
+            warm.stop_server(server)
     return nb
+
+
+def _kernel_manager_class():
+    """Jupyter's kernel manager with one kernel, ``python3``, that is :mod:`risk.kernel` in this Python."""
+    import sys
+
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from traitlets import default
+
+    spec = KernelSpec(argv=[sys.executable, "-m", "risk.kernel", "-f", "{connection_file}"], language="python",
+                      display_name="Python 3 (risk)")
+
+    class Specs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return spec
+
+    # named python3, so nbclient keeps the kernel's history in memory as it does for ipykernel's kernel
+    class Kernels(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _specs(self):
+            return Specs(data_dir=self.data_dir)
+
+    return Kernels
 
 
 def to_ipynb(nb) -> str:
