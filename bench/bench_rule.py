@@ -86,12 +86,15 @@ def main(argv=None) -> list[dict]:
     a = ap.parse_args(argv)
     out, made, rows = Path(a.out).resolve(), {}, []
     for rule in a.rules:
-        sm = mock_snakemake(rule, a.configfile, config={"results_dir": str(Path(a.results).resolve())})
+        res = Path(a.results).resolve()
+        sm = mock_snakemake(rule, a.configfile, config={"results_dir": str(res)})
         if a.repeat > 1:
             finer_inputs(sm, a.repeat, out, made)
         for paths in (sm.output, sm.log):
-            for i, p in enumerate(paths):
-                paths[i] = str(out / rule / Path(p).name)
+            for i, p in enumerate(paths):  # the layout under the results folder is kept (indicators/<hazard>/...)
+                rel = Path(p).resolve().relative_to(res) if Path(p).resolve().is_relative_to(res) else Path(p).name
+                paths[i] = str(out / rule / rel)
+                Path(paths[i]).parent.mkdir(parents=True, exist_ok=True)
             for k, (i, end) in list(paths._names.items()):
                 paths._set_name(k, i, end)
         (out / rule).mkdir(parents=True, exist_ok=True)
