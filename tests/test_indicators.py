@@ -136,6 +136,28 @@ def test_normalize_is_robust_directed_and_chunk_independent(grid):
         normalize.normalize(grid.like(x), "up")
 
 
+def test_scale_is_the_float64_formula_bit_for_bit():
+    # scale's compiled pass does numpy's float64 operations cell by cell: the same bits (NaN, ±inf, -0, integers,
+    # strided blocks, a 0-d value, both directions and transforms, empty bounds).
+    def ref(x, lo, hi, direction, transform):
+        x = normalize._transform(np.asarray(x).astype("float64"), transform)
+        if not (hi > lo):
+            return np.where(np.isfinite(x), 0.0, np.nan).astype("float32")
+        y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        return (1.0 - y if direction == "less" else y).astype("float32")
+
+    x = (np.random.default_rng(4).normal(size=(40, 50)) * 10).astype("f4")
+    x[::7, ::3] = np.nan
+    x[0, :8] = [-0.0, 0.0, np.inf, -np.inf, 1e30, -1e-30, -3.0, 12.5]
+    for arr in (x, x.astype("f8"), (x > 0).astype("uint8"), x[:, ::2], np.float32(3.0)):
+        for lo, hi in ((-3.0, 12.5), (np.float64(-1e-3), np.float64(7)), (2.0, 2.0), (np.nan, np.nan)):
+            for direction in ("more", "less"):
+                for transform in ("none", "log1p"):
+                    got = normalize.scale(arr, lo, hi, direction, transform)
+                    want = ref(arr, lo, hi, direction, transform)
+                    assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
 @pytest.mark.parametrize("skipna", [False, True])
 def test_weighted_kernel_is_the_float64_formula_bit_for_bit(skipna):
     # The compiled kernel does the numpy formula's float64 operations in the same order: the same bits, for
