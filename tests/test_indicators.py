@@ -95,6 +95,12 @@ def test_aspect_dryness_and_landcover_score(grid):
     lc = grid.like(np.full(grid.shape, 4, "uint8"))
     assert (indicators.landcover_score(lc, CLASSES, {"built_up": 0.7}).values == np.float32(0.7)).all()
     assert np.isnan(indicators.landcover_score(grid.like(np.zeros(grid.shape, "uint8")), CLASSES, {}).values).all()
+    # uint8 codes index the table directly: the same scores as the same codes in any other dtype
+    codes = np.random.default_rng(2).integers(0, 256, grid.shape).astype("uint8")
+    scores = {k: 0.1 * i for i, k in enumerate(sorted(set(CLASSES.values())))}
+    want = indicators.landcover_score(grid.like(codes.astype("f4")), CLASSES, scores).values
+    for arr in (codes, da.from_array(codes, chunks=7)):
+        np.testing.assert_array_equal(indicators.landcover_score(grid.like(arr), CLASSES, scores).values, want)
 
 
 def test_vs30_follows_wald_and_allen():
