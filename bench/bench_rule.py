@@ -12,6 +12,10 @@ Usage::
 
     .venv/bin/python bench/bench_rule.py risk_validation township_tables uncertainty_summary \\
         --configfile configs/config.yaml --results results --out /tmp/bench_rule --repeat 3
+
+``--warm`` imports the warm server's modules (:data:`risk.warm.PRELOAD`) in the job's process first and reports
+the job's own CPU and wall after them, as a warm-start job's (the figures of the README's per-rule CPU table).
+Outputs keep their layout under the results folder (``indicators/<hazard>/...``).
 """
 
 from __future__ import annotations
@@ -83,36 +87,65 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--results", required=True, help="results folder of a finished run of that config")
     ap.add_argument("--out", required=True)
     ap.add_argument("--repeat", type=int, default=1, help="repeat every raster cell F x F (a grid F times finer)")
+    ap.add_argument("--warm", action="store_true",
+                    help="import the warm server's modules (risk.warm.PRELOAD) first and time the job alone, as a "
+                         "warm-start job runs")
     a = ap.parse_args(argv)
     out, made, rows = Path(a.out).resolve(), {}, []
     for rule in a.rules:
-        sm = mock_snakemake(rule, a.configfile, config={"results_dir": str(Path(a.results).resolve())})
+        res = Path(a.results).resolve()
+        sm = mock_snakemake(rule, a.configfile, config={"results_dir": str(res)})
         if a.repeat > 1:
             finer_inputs(sm, a.repeat, out, made)
         for paths in (sm.output, sm.log):
-            for i, p in enumerate(paths):
-                paths[i] = str(out / rule / Path(p).name)
+            for i, p in enumerate(paths):  # the layout under the results folder is kept (indicators/<hazard>/...)
+                rel = Path(p).resolve().relative_to(res) if Path(p).resolve().is_relative_to(res) else Path(p).name
+                paths[i] = str(out / rule / rel)
+                Path(paths[i]).parent.mkdir(parents=True, exist_ok=True)
             for k, (i, end) in list(paths._names.items()):
                 paths._set_name(k, i, end)
         (out / rule).mkdir(parents=True, exist_ok=True)
         Path(sm.log[0]).unlink(missing_ok=True)
         job = out / rule / "job.pickle"
         job.write_bytes(pickle.dumps(sm))
-        subprocess.run([sys.executable, __file__, "--child", rule, str(job)], check=True, cwd=ROOT)
+        run = subprocess.run([sys.executable, __file__, "--child", rule, str(job), *(["--warm"] if a.warm else [])],
+                             check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         usage = [ln for ln in Path(sm.log[0]).read_text().splitlines() if ln.startswith(USAGE_MARK)][-1]
-        rows.append({"rule": rule, "threads": sm.threads, "usage": usage[len(USAGE_MARK):].strip()})
+        usage = usage[len(USAGE_MARK):].strip()
+        if a.warm:
+            usage = [ln for ln in run.stdout.splitlines() if ln.startswith(WARM_MARK)][-1][len(WARM_MARK):].strip()
+        rows.append({"rule": rule, "threads": sm.threads, "usage": usage})
         print(f"{rule} (x{a.repeat}, {sm.threads} threads): {rows[-1]['usage']}", flush=True)
     return rows
 
 
-def child(rule: str, job: str) -> None:
+WARM_MARK = "job alone (after the warm server's imports):"
+
+
+def child(rule: str, job: str, warm: bool = False) -> None:
+    import importlib
+    import resource
+    import time
+
     from risk.mock import script_main
 
+    if warm:
+        from risk.warm import PRELOAD
+
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - as the server: a module that fails to import is skipped
+                pass
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     script_main(rule)(pickle.loads(Path(job).read_bytes()))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    print(f"{WARM_MARK} cpu {cpu:.2f} s, wall {time.perf_counter() - t0:.2f} s", flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(*sys.argv[2:4])
+        child(sys.argv[2], sys.argv[3], "--warm" in sys.argv[4:])
     else:
         main()

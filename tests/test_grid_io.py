@@ -193,3 +193,33 @@ def test_plain_read_equals_the_masked_read(tmp_path, small_grid, monkeypatch, dt
         monkeypatch.undo()
         assert plain.dtype == masked.dtype
         np.testing.assert_array_equal(plain, masked)
+
+
+def test_cog_level_and_temporary_overview_level(tmp_path):
+    # The COG's DEFLATE level changes its bytes, never its pixels (overviews included); the level of GDAL's
+    # temporary overview file changes nothing at all.
+    from rasterio.shutil import copy as rio_copy
+
+    from risk.io.rasters import COG_ZLEVEL, cog_copy
+
+    rng = np.random.default_rng(5)
+    a = np.cumsum(rng.normal(size=(1100, 1030)), axis=1).astype("float32")
+    a[:40] = np.nan
+    prof = dict(driver="GTiff", width=1030, height=1100, count=1, dtype="float32", nodata=np.nan,
+                crs="EPSG:4549", transform=rasterio.Affine(30, 0, 0, 0, -30, 33000), tiled=True,
+                blockxsize=512, blockysize=512)
+    with rasterio.open(tmp_path / "raw.tif", "w", **prof) as dst:
+        dst.write(a, 1)
+    cog_copy(tmp_path / "raw.tif", tmp_path / "ours.tif")
+    cog_copy(tmp_path / "raw.tif", tmp_path / "gdal_default.tif", zlevel=None)
+    rio_copy(str(tmp_path / "raw.tif"), str(tmp_path / "plain.tif"), driver="COG", COMPRESS="DEFLATE",
+             PREDICTOR="YES", BLOCKSIZE=512, OVERVIEWS="IGNORE_EXISTING", RESAMPLING="AVERAGE", NUM_THREADS="1",
+             BIGTIFF="IF_SAFER", LEVEL=COG_ZLEVEL)
+    assert (tmp_path / "ours.tif").read_bytes() == (tmp_path / "plain.tif").read_bytes()
+    assert (tmp_path / "ours.tif").read_bytes() != (tmp_path / "gdal_default.tif").read_bytes()
+    with rasterio.open(tmp_path / "ours.tif") as x, rasterio.open(tmp_path / "gdal_default.tif") as y:
+        assert x.overviews(1) == y.overviews(1) == [2, 4]
+        for f in (1, 2, 4):
+            shape = (x.height // f, x.width // f)
+            np.testing.assert_array_equal(x.read(1, out_shape=shape), y.read(1, out_shape=shape))
+        np.testing.assert_array_equal(x.read(1), a)

@@ -95,6 +95,12 @@ def test_aspect_dryness_and_landcover_score(grid):
     lc = grid.like(np.full(grid.shape, 4, "uint8"))
     assert (indicators.landcover_score(lc, CLASSES, {"built_up": 0.7}).values == np.float32(0.7)).all()
     assert np.isnan(indicators.landcover_score(grid.like(np.zeros(grid.shape, "uint8")), CLASSES, {}).values).all()
+    # uint8 codes index the table directly: the same scores as the same codes in any other dtype
+    codes = np.random.default_rng(2).integers(0, 256, grid.shape).astype("uint8")
+    scores = {k: 0.1 * i for i, k in enumerate(sorted(set(CLASSES.values())))}
+    want = indicators.landcover_score(grid.like(codes.astype("f4")), CLASSES, scores).values
+    for arr in (codes, da.from_array(codes, chunks=7)):
+        np.testing.assert_array_equal(indicators.landcover_score(grid.like(arr), CLASSES, scores).values, want)
 
 
 def test_vs30_follows_wald_and_allen():
@@ -134,6 +140,54 @@ def test_normalize_is_robust_directed_and_chunk_independent(grid):
     np.testing.assert_allclose(logged.values, 0.5, rtol=1e-6)
     with pytest.raises(ValueError, match="direction"):
         normalize.normalize(grid.like(x), "up")
+
+
+def test_scale_is_the_float64_formula_bit_for_bit():
+    # scale's compiled pass does numpy's float64 operations cell by cell: the same bits (NaN, ±inf, -0, integers,
+    # strided blocks, a 0-d value, both directions and transforms, empty bounds).
+    def ref(x, lo, hi, direction, transform):
+        x = normalize._transform(np.asarray(x).astype("float64"), transform)
+        if not (hi > lo):
+            return np.where(np.isfinite(x), 0.0, np.nan).astype("float32")
+        y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        return (1.0 - y if direction == "less" else y).astype("float32")
+
+    x = (np.random.default_rng(4).normal(size=(40, 50)) * 10).astype("f4")
+    x[::7, ::3] = np.nan
+    x[0, :8] = [-0.0, 0.0, np.inf, -np.inf, 1e30, -1e-30, -3.0, 12.5]
+    for arr in (x, x.astype("f8"), (x > 0).astype("uint8"), x[:, ::2], np.float32(3.0)):
+        for lo, hi in ((-3.0, 12.5), (np.float64(-1e-3), np.float64(7)), (2.0, 2.0), (np.nan, np.nan)):
+            for direction in ("more", "less"):
+                for transform in ("none", "log1p"):
+                    got = normalize.scale(arr, lo, hi, direction, transform)
+                    want = ref(arr, lo, hi, direction, transform)
+                    assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("skipna", [False, True])
+def test_weighted_kernel_is_the_float64_formula_bit_for_bit(skipna):
+    # The compiled kernel does the numpy formula's float64 operations in the same order: the same bits, for
+    # float32, float64 and integer layers, NaN, -0 and a weight of 0.
+    rng = np.random.default_rng(3)
+    blocks = [rng.random((37, 41)).astype("f4"), (rng.random((37, 41)) * 9).astype("f8"),
+              (rng.random((37, 41)) * 5).astype("uint8"), rng.random((37, 41)).astype("f4")]
+    for b in (blocks[0], blocks[1], blocks[3]):
+        b[rng.random(b.shape) < 0.1] = np.nan
+    blocks[3][:3] = -0.0
+    w = [0.7, 1.3, 0.0, 2.1]
+    num, den = np.zeros((37, 41)), np.zeros((37, 41))
+    for b, wi in zip(blocks, w, strict=True):
+        b = b.astype("f8")
+        ok = np.isfinite(b)
+        num += np.where(ok, b, 0.0) * wi
+        den += ok * wi
+        if not skipna:
+            num[~ok] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan).astype("f4")
+    got = indices.weighted_kernel(*blocks, w=w, skipna=skipna)
+    assert got.dtype == np.float32 and got.tobytes() == ref.tobytes()
+    assert indices.weighted_kernel(blocks[0][:, ::2], w=[1.0]).tobytes() == blocks[0][:, ::2].tobytes()
 
 
 def test_weighted_index_and_multi_hazard(grid):

@@ -255,3 +255,29 @@ def test_expected_harm_stability_parity_numpy_dask(small_grid):
     for n in names:
         np.testing.assert_array_equal(out[None][n].values, out[23][n].values)
         assert 0.5 < np.nanmean(out[None][n].values) < 1
+
+
+def test_expected_harm_stability_equals_counting_every_draw_afresh(small_grid):
+    # The breaks of a draw whose sample repeats an earlier draw's (the trained hazard "a") are drawn once, and a
+    # risk that repeats the draw before is counted once times its draws: the shares of counting every draw afresh.
+    from risk.assessment.zoning import draw_breaks
+    from risk.grid import systematic_sample
+
+    arrs, layers, spec = _harm_setup(small_grid)
+    names = ["a", "c", "multi_hazard"]
+    zones = {}
+    for n in names:
+        r = U.evaluate(spec, n, arrs)
+        zones[n] = classify(small_grid.like(r), class_breaks(r[np.isfinite(r)][::5], "quantiles"))
+    got, info = U.class_stability_many(layers, spec, names, zones, dict.fromkeys(names, "quantiles"), n_draws=6,
+                                       seed=4, sample_size=700)
+    samp = {k: systematic_sample(layers[k], 700, dropna=False) for k in arrs}
+    for n in names:
+        base = np.asarray(zones[n].values, "f4")
+        kept = np.zeros(base.shape, "f4")
+        for s in U.draw_specs(spec, 6, 0.2, seed=4):
+            br = np.asarray(draw_breaks(U.evaluate(s, n, samp), "quantiles"), "f4")
+            r = U.evaluate(s, n, arrs)
+            kept += (np.searchsorted(br, r, side="left") + 1 == base) & np.isfinite(r)
+        np.testing.assert_array_equal(got[n].values, np.where(base > 0, kept / np.float32(6), np.float32(np.nan)))
+    assert max(info["a"]["breaks_std"]) == 0 < max(info["c"]["breaks_std"])

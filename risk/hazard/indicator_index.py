@@ -35,20 +35,24 @@ def weighted_kernel(*blocks, w, skipna: bool = False) -> np.ndarray:
     """``Σ wᵢ xᵢ / Σ wᵢ`` of numpy blocks, float32; NaN where any is NaN unless ``skipna``.
 
     The one weighted-index kernel of the package (indicator indices, exposure, index models and
-    their Monte-Carlo draws).
+    their Monte-Carlo draws). In float64, layer after layer, the arithmetic of
+    ``num += where(finite, x, 0) · w; den += finite · w`` then ``num / den``, in one compiled pass per
+    layer (numpy's version made six temporaries per layer: 17 % of the indicator_index rule).
+
+    Examples
+    --------
+    >>> a, b = np.array([[0.0, 1.0, np.nan]], "f4"), np.array([[1.0, 1.0, 1.0]], "f4")
+    >>> weighted_kernel(a, b, w=[3.0, 1.0]).tolist(), weighted_kernel(a, b, w=[3.0, 1.0], skipna=True).tolist()
+    ([[0.25, 1.0, nan]], [[0.25, 1.0, 1.0]])
     """
-    num = np.zeros(blocks[0].shape, dtype="float64")
-    den = np.zeros(blocks[0].shape, dtype="float64")
+    from risk.hazard._index_kernels import accumulate, finish
+
+    shape = np.shape(blocks[0])
+    num = np.zeros(int(np.prod(shape)), dtype="float64")
+    den = np.zeros(num.size, dtype="float64")
     for b, wi in zip(blocks, w, strict=True):
-        b = b.astype("float64", copy=False)
-        ok = np.isfinite(b)
-        num += np.where(ok, b, 0.0) * wi
-        den += ok * wi
-        if not skipna:
-            num[~ok] = np.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return out.astype("float32")
+        accumulate(np.ascontiguousarray(b).reshape(-1), float(wi), num, den, bool(skipna))
+    return finish(num, den).reshape(shape)
 
 
 def weighted_index(layers: Mapping[str, xr.DataArray], weights: Mapping[str, float],

@@ -58,6 +58,8 @@ def _lookup(codes: Mapping, scores: Mapping, default: float) -> np.ndarray:
 
 def _reclass_kernel(lc, table):
     lc = np.asarray(lc)
+    if lc.dtype == np.uint8:  # land cover as read (every code indexes the 256-entry table): no int64 copy, no clip
+        return table[lc]
     idx = np.where(np.isfinite(lc), lc, 0).astype("int64") if lc.dtype.kind == "f" else lc.astype("int64")
     return table[np.clip(idx, 0, 255)]
 

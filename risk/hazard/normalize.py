@@ -74,14 +74,16 @@ def scale(x, lo: float, hi: float, direction: str = "more", transform: str = "no
     >>> scale(np.array([0.0, 5.0, 20.0]), 0, 10, "less").tolist()
     [1.0, 0.5, 0.0]
     """
-    x = _transform(np.asarray(x).astype("float64"), transform)
+    x = np.asarray(x)
+    if transform != "none":
+        x = _transform(x.astype("float64"), transform)
     if not (hi > lo):
-        y = np.where(np.isfinite(x), 0.0, np.nan)
-    else:
-        y = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-        if direction == "less":
-            y = 1.0 - y
-    return y.astype("float32")
+        return np.where(np.isfinite(x.astype("float64")), 0.0, np.nan).astype("float32")
+    from risk.hazard._index_kernels import scale_linear
+
+    # float64 (x - lo) / (hi - lo), clipped, 1 - that for "less", as float32: numpy's operations cell by cell in one
+    # compiled pass (the numpy expression made five float64 temporaries; 8 % of the indicator_index rule)
+    return scale_linear(np.ascontiguousarray(x).reshape(-1), float(lo), float(hi), direction == "less").reshape(x.shape)
 
 
 def normalize(arr: xr.DataArray, direction: str = "more", bounds: tuple[float, float] | None = None,

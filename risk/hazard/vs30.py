@@ -48,8 +48,8 @@ def vs30_from_slope(gradient: np.ndarray, region: str = "active") -> np.ndarray:
         lg = np.log(np.maximum(g, 1e-12))
     # class per cell: first row whose upper slope bound is >= the slope (last row beyond the table)
     k = np.clip(np.searchsorted(t[:, 3], lg, side="left"), 0, len(t) - 1)
-    row = t[k]
-    v = np.exp(row[..., 0] + (row[..., 1] - row[..., 0]) * (lg - row[..., 2]) / (row[..., 3] - row[..., 2]))
+    v0, v1, g0, g1 = (np.ascontiguousarray(t[:, j])[k] for j in range(4))  # the class's row, column by column
+    v = np.exp(v0 + (v1 - v0) * (lg - g0) / (g1 - g0))
     v = np.clip(v, VS30_MIN, VS30_MAX)
     return np.where(np.isfinite(g), v, np.nan)
 

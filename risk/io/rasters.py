@@ -255,13 +255,29 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
         _ensure_colormap(path, colormap)
 
 
+COG_ZLEVEL = 2
+"""DEFLATE level of the published COGs (GDAL's default is 6).
+
+Measured on nine 6.8 Mpx rasters of the demo (float32 and uint8, with their overviews): level 6 took 3.02 CPU-s,
+level 2 1.98 (with :data:`COG_TMP_ZSTD_LEVEL`), for files 2.5 % larger; the decoded pixels are the same (DEFLATE is
+lossless, and any level is read by every DEFLATE reader: QGIS 3.22 / GDAL 3.4 included).
+"""
+
+COG_TMP_ZSTD_LEVEL = "1"
+"""ZSTD level of the temporary overview file GDAL's COG driver writes and reads back (its default is 9).
+
+That file is deleted after the copy: the COG is the same bytes whatever its level (12 % less CPU per COG).
+"""
+
+
 def cog_copy(src, dst, dtype: str = "float32", overview_resampling: str = "average",
-             threads: str | None = None, zlevel: int | None = None) -> None:
+             threads: str | None = None, zlevel: int | None = COG_ZLEVEL) -> None:
     """Copy a GeoTIFF into GDAL's Cloud-Optimized layout with internal overviews (values unchanged).
 
     A streaming copy: GDAL reads the tiles back rather than holding the raster. DEFLATE is lossless,
     so every pixel of ``dst`` equals that of ``src``; tags, band description and colour table are kept.
-    ``overview_resampling`` is ``average`` for continuous values, ``nearest`` for classes.
+    ``overview_resampling`` is ``average`` for continuous values, ``nearest`` for classes; ``zlevel`` is the
+    DEFLATE level (:data:`COG_ZLEVEL`; None: GDAL's default).
     """
     from rasterio.shutil import copy as rio_copy
 
@@ -270,11 +286,12 @@ def cog_copy(src, dst, dtype: str = "float32", overview_resampling: str = "avera
                 NUM_THREADS=gdal_threads(threads), BIGTIFF="IF_SAFER")
     if zlevel is not None:
         opts["LEVEL"] = int(zlevel)
-    rio_copy(str(src), str(dst), **opts)
+    with rasterio.Env(ZSTD_LEVEL_OVERVIEW=COG_TMP_ZSTD_LEVEL):
+        rio_copy(str(src), str(dst), **opts)
 
 
 def to_cog(path, dtype: str = "float32", overview_resampling: str = "average", threads: str | None = None,
-           zlevel: int | None = None) -> None:
+           zlevel: int | None = COG_ZLEVEL) -> None:
     """Rewrite an existing GeoTIFF as a COG in place, atomically (see :func:`cog_copy`)."""
     path = Path(path)
     with atomic_path(path, ".cog" + path.suffix) as tmp:
