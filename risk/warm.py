@@ -96,8 +96,9 @@ def hand_over(path: str, script: str, watch_parent: bool = False) -> None:
     try:
         sock.connect(path)
     except OSError:
-        sock.close()
-        return  # the server is gone: run here
+        if not _queue_behind_imports(sock, path):
+            sock.close()
+            return  # the server is gone, or this job runs cold beside its imports: run here
     from risk.runtime import process_age
 
     request = json.dumps({"script": os.path.abspath(script), "cwd": os.getcwd(), "env": dict(os.environ),
@@ -112,6 +113,31 @@ def hand_over(path: str, script: str, watch_parent: bool = False) -> None:
         print("error: the warm-start worker ended without a status (risk.warm); rerun with RISK_WARM=0",
               file=sys.stderr)
     os._exit(status)
+
+
+def _queue_behind_imports(sock, path: str) -> bool:
+    """While the server still imports (its socket named ``<path>.loading``), whether this job waits for it.
+
+    The first such job runs cold beside the imports (the run's first job, on the critical path: the token
+    ``<path>.cold`` is its); any other connects to the loading socket, whose queue the server takes once its
+    imports are done, and so pays no start-up of its own beside them (the two jobs that started cold
+    after the first one cost 4-5 CPU-s each, on cores the server's imports needed).
+    """
+    if not os.path.exists(path + ".loading"):
+        return False
+    try:
+        os.close(os.open(path + ".cold", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return False
+    except FileExistsError:
+        pass
+    try:
+        sock.connect(path + ".loading")
+    except OSError:  # renamed in between: the server is ready
+        try:
+            sock.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def _read_all(sock, parent: int | None = None) -> bytes:
@@ -149,8 +175,9 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     import importlib
     import socket
 
-    # The socket gets its name only once the imports are done: a job that starts before (the run's first job,
-    # on the critical path) finds no server and runs cold beside the imports instead of waiting for them.
+    # The socket gets its name only once the imports are done: the first job that starts before (the run's first
+    # job, on the critical path) runs cold beside the imports; the others queue on the loading socket
+    # (_queue_behind_imports).
     loading = path + ".loading"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(loading)
@@ -167,7 +194,7 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
     os.rename(loading, path)
-    _serve_loop(listener, parent, (path, loading))
+    _serve_loop(listener, parent, (path, loading, path + ".cold"))
 
 
 def fork_server(path: str) -> int:

@@ -122,23 +122,28 @@ def test_sockets_of_killed_runs_are_removed(tmp_path, monkeypatch):
     assert not stale.exists() and alive.exists()
 
 
-def test_a_job_started_while_the_server_imports_runs_cold_beside_it(tmp_path, monkeypatch):
-    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(3)\n", encoding="utf-8")
+def test_while_the_server_imports_the_first_job_runs_cold_beside_it_and_the_others_wait_for_it(tmp_path,
+                                                                                               monkeypatch):
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(4)\n", encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{ROOT}")
     warm = WarmServer(preload=("slow_import",))
     path = warm.start()
     try:
-        job = _job(tmp_path, path, CODE="0")  # the server is still importing: no socket of that name yet
-        out, err = job.communicate()
-        assert job.returncode == 0, err
-        assert out.split()[out.split().index("pid") + 1] == str(job.pid)
-        for _ in range(1200):
-            if os.path.exists(path):
+        for _ in range(1200):  # bound and importing
+            if os.path.exists(path + ".loading"):
                 break
             time.sleep(0.05)
-        job = _job(tmp_path, path, CODE="0")  # done importing: the next job runs warm
+        first, second = _job(tmp_path, path, CODE="0"), _job(tmp_path, path, CODE="0")
+        (out1, err1), (out2, err2) = first.communicate(), second.communicate()
+        assert first.returncode == 0 and second.returncode == 0, err1 + err2
+        assert not os.path.exists(path + ".loading")  # both done only once the imports were
+        cold = [o.split()[o.split().index("pid") + 1] == str(j.pid) for o, j in ((out1, first), (out2, second))]
+        # whichever came first ran cold, in its own process, beside the imports; the other queued on the loading
+        # socket and was run by the server
+        assert sorted(cold) == [False, True]
+        job = _job(tmp_path, path, CODE="0")  # done importing: every next job runs warm
         out, err = job.communicate()
         assert out.split()[out.split().index("pid") + 1] != str(job.pid)
     finally:
         warm.stop()
-    assert not os.path.exists(path) and not os.path.exists(path + ".loading")
+    assert not any(os.path.exists(path + s) for s in ("", ".loading", ".cold"))
