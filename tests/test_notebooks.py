@@ -90,12 +90,16 @@ def _notebook_job(tmp_path, warm: bool, cells=CELLS):
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_a_warm_notebook_job_runs_its_kernel_in_a_fork_of_itself_with_inline_figures(tmp_path):
-    job = _notebook_job(tmp_path, warm=True)
+def _finished_job(tmp_path, warm: bool) -> tuple[dict, dict]:
+    job = _notebook_job(tmp_path, warm=warm)
     out, err = job.communicate()
     assert job.returncode == 0, err
     result = json.loads(out.strip().splitlines()[-1])
-    kernel = result["kernel"]
+    return result, result["kernel"]
+
+
+def test_a_warm_notebook_job_runs_its_kernel_in_a_fork_of_itself_with_inline_figures(tmp_path):
+    result, kernel = _finished_job(tmp_path, warm=True)
     assert kernel["marker"]  # the kernel holds what the job had imported: it is a fork of the job ...
     assert result["job"] in kernel["parents"]  # ... below it (server, supervisor), not a new Python
     assert "risk.kernel" not in " ".join(kernel["cmdline"])
@@ -106,11 +110,7 @@ def test_a_warm_notebook_job_runs_its_kernel_in_a_fork_of_itself_with_inline_fig
 
 
 def test_outside_a_warm_worker_the_kernel_is_a_new_python(tmp_path):
-    job = _notebook_job(tmp_path, warm=False)
-    out, err = job.communicate()
-    assert job.returncode == 0, err
-    result = json.loads(out.strip().splitlines()[-1])
-    kernel = result["kernel"]
+    result, kernel = _finished_job(tmp_path, warm=False)
     assert not kernel["marker"] and "risk.kernel" in " ".join(kernel["cmdline"])
     assert result["job"] in kernel["parents"]
     assert result["images"] == 1 and kernel["max_columns"] == 20
