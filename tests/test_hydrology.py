@@ -5,6 +5,10 @@ References: the project's own Priority-Flood+ε kernel run on the whole raster a
 its depression filling, and its upstream area on the same D8 directions.
 """
 
+import gc
+import os
+from pathlib import Path
+
 import numpy as np
 import pyflwdir
 import pytest
@@ -68,6 +72,28 @@ def test_tiles_give_the_whole_raster_result_cell_for_cell(make, seed):
     assert np.nanmax(whole[1]) > 1000  # the largest catchment crosses 40 tiles of 5 x 5 cells or more
     for tile in TILES:
         np.testing.assert_array_equal(hydrology.route_tiled(z, tile), whole, err_msg=f"tile {tile}")
+
+
+def test_raised_cells_kept_in_files_beyond_the_budget_give_the_same_routing(monkeypatch):
+    z = _flats(0)
+    in_memory = hydrology.route_tiled(z, 16)
+    kept = []
+    real = hydrology._RaisedCells
+
+    def small(budget=None):  # room for about two tiles' raised cells: the others go to files
+        cells = real(budget=2_000)
+        kept.append(cells)
+        return cells
+
+    monkeypatch.setattr(hydrology, "_RaisedCells", small)
+    np.testing.assert_array_equal(hydrology.route_tiled(z, 16), in_memory)
+    cells = kept[0]
+    assert cells.memory and len(cells.files) > 10 and cells.bytes <= 2_000
+    folder = cells.folder
+    assert len(list(Path(folder).iterdir())) == len(cells.files)
+    del cells, kept[:]
+    gc.collect()
+    assert not os.path.exists(folder)  # the folder goes with the solution
 
 
 @pytest.mark.parametrize("make", [_valley, _flats])

@@ -810,6 +810,47 @@ def _perimeter_index(h, w):
     return np.flatnonzero(m)
 
 
+RAISED_CACHE_BYTES = 256 * 2**20
+"""Raised cells kept in memory (:class:`_RaisedCells`); beyond, in a temporary folder."""
+
+
+class _RaisedCells:
+    """Per tile, the cells its flood raised and their levels (:func:`_sparse`), so that later passes need not
+    flood it again: in memory up to :data:`RAISED_CACHE_BYTES`, beyond that in files of a temporary folder
+    (removed with the object). They add up to about 0.4-0.6 bytes a cell of the raster on real DEMs: 0.5 GB at
+    10⁹ cells, which in memory made the terrain rule's peak grow with the area."""
+
+    def __init__(self, budget: int | None = None):
+        self.budget = RAISED_CACHE_BYTES if budget is None else budget
+        self.memory, self.files, self.bytes, self.folder = {}, {}, 0, None
+
+    def __setitem__(self, ij, value):
+        idx, fv = value
+        if self.bytes + idx.nbytes + fv.nbytes <= self.budget:
+            self.memory[ij] = value
+            self.bytes += idx.nbytes + fv.nbytes
+            return
+        if self.folder is None:
+            import shutil
+            import tempfile
+            import weakref
+
+            self.folder = tempfile.mkdtemp(prefix="risk-raised-")
+            weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+        path = os.path.join(self.folder, f"{ij[0]}_{ij[1]}.npz")
+        np.savez(path, idx=idx, fv=fv)
+        self.files[ij] = path
+
+    def __contains__(self, ij):
+        return ij in self.memory or ij in self.files
+
+    def __getitem__(self, ij):
+        if ij in self.memory:
+            return self.memory[ij]
+        with np.load(self.files[ij]) as f:
+            return f["idx"], f["fv"]
+
+
 class FlowSolution:
     """The global edge solutions of :func:`solve`: everything a tile needs to be routed exactly.
 
@@ -820,7 +861,7 @@ class FlowSolution:
 
     def __init__(self, tiling, elev, level, dist, inflow):
         self.tiling, self.elev, self.level, self.dist, self.inflow = tiling, elev, level, dist, inflow
-        self.cache = {}
+        self.cache = _RaisedCells()
 
     def window(self, ij, tile):
         """The tile with a one-cell ring of its neighbours' elevations (NaN beyond the raster)."""
