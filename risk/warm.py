@@ -92,12 +92,10 @@ def hand_over(path: str, script: str, watch_parent: bool = False) -> None:
     import socket
     import struct
 
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(path)
-    except OSError:
-        if not _queue_behind_imports(sock, path):
-            sock.close()
+    sock = _connected(path)
+    if sock is None:
+        sock = _queue_behind_imports(path)
+        if sock is None:
             return  # the server is gone, or this job runs cold beside its imports: run here
     from risk.runtime import process_age
 
@@ -115,8 +113,22 @@ def hand_over(path: str, script: str, watch_parent: bool = False) -> None:
     os._exit(status)
 
 
-def _queue_behind_imports(sock, path: str) -> bool:
-    """While the server still imports (its socket named ``<path>.loading``), whether this job waits for it.
+def _connected(path: str):
+    """A Unix socket connected to ``path``, or None (a fresh socket each try: POSIX leaves a socket whose
+    connect failed unspecified)."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _queue_behind_imports(path: str):
+    """While the server still imports (its socket named ``<path>.loading``), a connection to wait for it on.
 
     The first such job runs cold beside the imports (the run's first job, on the critical path: the token
     ``<path>.cold`` is its); any other connects to the loading socket, whose queue the server takes once its
@@ -124,20 +136,13 @@ def _queue_behind_imports(sock, path: str) -> bool:
     after the first one cost 4-5 CPU-s each, on cores the server's imports needed).
     """
     if not os.path.exists(path + ".loading"):
-        return False
+        return None
     try:
         os.close(os.open(path + ".cold", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        return False
+        return None
     except FileExistsError:
         pass
-    try:
-        sock.connect(path + ".loading")
-    except OSError:  # renamed in between: the server is ready
-        try:
-            sock.connect(path)
-        except OSError:
-            return False
-    return True
+    return _connected(path + ".loading") or _connected(path)  # or renamed in between: the server is ready
 
 
 def _read_all(sock, parent: int | None = None) -> bytes:
@@ -173,8 +178,12 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     """
     import gc
     import importlib
+    import signal
     import socket
 
+    stop: list[int] = []  # a stop asked for during the imports ends the server right after them, cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     # The socket gets its name only once the imports are done: the first job that starts before (the run's first
     # job, on the critical path) runs cold beside the imports; the others queue on the loading socket
     # (_queue_behind_imports).
@@ -194,7 +203,7 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
     os.rename(loading, path)
-    _serve_loop(listener, parent, (path, loading, path + ".cold"))
+    _serve_loop(listener, parent, (path, loading, path + ".cold"), stop)
 
 
 def fork_server(path: str) -> int:
@@ -243,12 +252,12 @@ def stop_server(pid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _serve_loop(listener, parent: int, names: tuple[str, ...]) -> None:
+def _serve_loop(listener, parent: int, names: tuple[str, ...], stop: list | None = None) -> None:
     """Fork a supervised worker per connection on ``listener`` until SIGTERM/SIGINT or ``parent`` is gone."""
     import select
     import signal
 
-    stop = []
+    stop = [] if stop is None else stop
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     wake, woken = os.pipe()  # a signal wakes the select at once (its handler runs after the select returns)
@@ -258,6 +267,8 @@ def _serve_loop(listener, parent: int, names: tuple[str, ...]) -> None:
     try:
         while not stop and os.getppid() == parent:
             ready, _, _ = select.select([listener, wake], [], [], 0.5)
+            if wake in ready:
+                os.read(wake, 512)  # drained: another handled signal must not keep the select awake
             _reap(children, block=False)
             if listener not in ready:
                 continue

@@ -54,7 +54,11 @@ def execute(path, params: dict | None = None, cwd=None, timeout: int | None = No
 
         env[SOCKET_ENV] = os.path.join(tempfile.gettempdir(),
                                        f"risk-kernel-{os.getpid()}-{time.time_ns() % 10**9}.sock")
-        server = warm.fork_server(env[SOCKET_ENV])
+        try:
+            server = warm.fork_server(env[SOCKET_ENV])
+        except OSError as exc:  # e.g. a socket path too long for AF_UNIX under a deep TMPDIR: a new Python
+            logging.getLogger(__name__).warning("no warm kernel (%s): the kernel starts in a new Python", exc)
+            env.pop(SOCKET_ENV)
     logging.getLogger(__name__).info("%s: kernel %s", Path(path).stem,
                                      "forked from this warm worker" if server else "in a new Python")
     try:
