@@ -424,25 +424,27 @@ def relief_hours(slope_deg: np.ndarray, mask: np.ndarray, roads, depots, grid, *
     if (~on).any():
         logger.warning("%d depot(s) lie off the grid and are ignored", int((~on).sum()))
     rows, cols = rows[on], cols[on]
-    if k > 1:
-        coarse, n_road = _coarse_speed_bands(slope_deg, speed, offroad, k, grid.chunk)
-    else:
-        n_road = int(np.count_nonzero(speed > 0))
-    logger.info("cost-distance on %d x %d cells (coarsen %d) from %d depots, %d road cells",
-                -(-grid.height // k), -(-grid.width // k), k, len(rows), n_road)
     if k == 1:
+        logger.info("cost-distance on %d x %d cells from %d depots, %d road cells", grid.height, grid.width,
+                    len(rows), int(np.count_nonzero(speed > 0)))
         hours = travel_hours(_cell_speed_rows(slope_deg, speed, offroad), rows, cols, grid.res, dispatch_hours,
                              dtype="float32")
         del speed
-        hours[(np.asarray(mask) <= 0) | ~np.isfinite(hours)] = np.nan
-        return hours
+        return _masked_hours(hours, np.asarray(mask))
+    coarse, n_road = _coarse_speed_bands(slope_deg, speed, offroad, k, grid.chunk)
+    logger.info("cost-distance on %d x %d cells (coarsen %d) from %d depots, %d road cells", *coarse.shape, k,
+                len(rows), n_road)
     hours = travel_hours(coarse, rows // k, cols // k, grid.res * k, dispatch_hours, dtype="float32")
     del coarse
     if not hasattr(mask, "chunks"):
-        out = np.repeat(np.repeat(hours, k, axis=0), k, axis=1)[: grid.height, : grid.width]
-        out[(np.asarray(mask) <= 0) | ~np.isfinite(out)] = np.nan
-        return out
+        return _spread_block(np.asarray(mask), hours, k, [{"array-location": [(0, grid.height), (0, grid.width)]}])
     return mask.map_blocks(_spread_block, hours, k, dtype="float32", meta=np.array((), dtype="float32"))
+
+
+def _masked_hours(hours: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    # in place: NaN outside the area (mask <= 0) and where no path exists
+    hours[(mask <= 0) | ~np.isfinite(hours)] = np.nan
+    return hours
 
 
 def _coarse_speed_bands(slope_deg, road, offroad: Mapping[str, float], k: int, chunk: int, rows: int = 256):
@@ -467,9 +469,7 @@ def _spread_block(mask, hours, k, block_info=None):
     # the coarse hours of the cells of one block of the grid, NaN outside the area or unreachable
     (r0, r1), (c0, c1) = block_info[0]["array-location"]
     rows, cols = np.arange(r0, r1) // k, np.arange(c0, c1) // k
-    out = hours[rows[:, None], cols[None, :]]
-    out[(mask <= 0) | ~np.isfinite(out)] = np.nan
-    return out
+    return _masked_hours(hours[rows[:, None], cols[None, :]], mask)
 
 
 def _cell_speed_rows(slope_deg, road_kmh: np.ndarray, offroad: Mapping[str, float],
