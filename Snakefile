@@ -20,6 +20,11 @@ if not config and not workflow.overwrite_configfiles:
 
 validate_config(config, workflow.source_path("workflow/schemas/config.schema.yaml"))
 
+# Bytecode: with PYTHONDONTWRITEBYTECODE set (as on many machines) every job would recompile each library it
+# imports, 3-7 s a job; the jobs write it into .venv once instead, at its first import (atomic writes). The
+# Makefile does the same for its commands.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 # A run killed with SIGKILL leaves Snakemake's lock behind; clear it when no Snakemake works here any more, so
 # the rerun the README prescribes resumes without a manual `--unlock` (--rerun-incomplete redoes cut jobs).
 clear_stale_lock(os.getcwd())

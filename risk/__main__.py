@@ -52,16 +52,13 @@ def _run(args: argparse.Namespace) -> int:
            str(ROOT / "profiles" / "local"), "--configfile", str(Path(args.config).resolve()), *args.targets]
     if args.dry_run:
         cmd.append("-n")
-    done = subprocess.run(cmd, cwd=ROOT, check=False).returncode
-    if done != 0 or args.dry_run or args.no_report:
-        return done
-    from risk.config import load_yaml, results_dir_of
+    elif not args.no_report:  # the report from the same Snakemake process, once the run has succeeded
+        from risk.config import load_yaml, results_dir_of
 
-    results = results_dir_of(load_yaml(args.config))
-    report = Path(results) if Path(results).is_absolute() else ROOT / results
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
-                           str(Path(args.config).resolve()), "--report", str(report / "report.html")],
-                          cwd=ROOT, check=False).returncode
+        results = results_dir_of(load_yaml(args.config))
+        report = Path(results) if Path(results).is_absolute() else ROOT / results
+        cmd += ["--report", str(report / "report.html"), "--report-after-run"]
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode
 
 
 def _validate(args: argparse.Namespace) -> int:

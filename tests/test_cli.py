@@ -49,4 +49,15 @@ def test_run_builds_the_snakemake_call(monkeypatch):
     cmd = calls[0]
     assert cmd[1:3] == ["-m", "snakemake"] and "-n" in cmd
     assert str(ROOT / "profiles" / "local") in cmd and str(ROOT / "configs" / "test.yaml") in cmd
+    assert "--report" not in cmd  # a dry run writes nothing
     assert build_parser().parse_args(["run"]).cores == 2
+
+    # a real run: one Snakemake process, the report written after the run succeeded, where the config's results go
+    calls.clear()
+    assert main(["run", "--config", str(ROOT / "configs" / "test.yaml")]) == 0
+    (cmd,) = calls
+    assert cmd[cmd.index("--report") + 1] == str(ROOT / "results_test" / "report.html")
+    assert "--report-after-run" in cmd and "-n" not in cmd
+    calls.clear()
+    assert main(["run", "--config", str(ROOT / "configs" / "test.yaml"), "--no-report"]) == 0
+    assert "--report" not in calls[0]
