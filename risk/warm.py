@@ -171,9 +171,10 @@ def _read_exact(sock, n: int) -> bytes:
     return bytes(buf)
 
 
-def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
+def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD, kernels: bool = True) -> None:
     """Listen on ``path``, import ``preload``, then fork a supervised worker per job until told to stop.
 
+    With ``kernels``, a child compiles the package's numba kernels meanwhile (:func:`_rehearse_kernels`).
     Stops on SIGTERM or SIGINT, or when process ``parent`` (Snakemake) is gone, after the running workers.
     """
     import gc
@@ -202,8 +203,56 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD) -> None:
           f"CPU {time.process_time() - c0:.1f} s", file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()  # the preloaded objects stay out of the workers' collections: fewer copy-on-write pages
+    rehearsal = _rehearse_kernels(listener) if kernels and not stop else None
     os.rename(loading, path)
-    _serve_loop(listener, parent, (path, loading, path + ".cold"), stop)
+    try:
+        _serve_loop(listener, parent, (path, loading, path + ".cold"), stop)
+    finally:
+        if rehearsal:
+            _end(rehearsal)  # a run shorter than the rehearsal: not needed any more
+
+
+def _end(pid: int) -> None:
+    """Stop child ``pid`` (if it still runs) and reap it."""
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
+def _rehearse_kernels(listener) -> int | None:
+    """Fork a child that compiles the package's numba kernels ahead of the jobs (:mod:`risk.jit`), at low
+    priority; its pid, or None when a rehearsal already ran on these sources. The child closes the server's
+    ``listener``."""
+    import signal
+
+    from risk import jit
+
+    if jit.rehearsed():
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        listener.close()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.nice(10)  # it uses a core no job needs yet (the demo's rule runs alone); a job that does comes first
+        t0 = time.perf_counter()
+        jit.rehearse()
+        print(f"risk.warm: numba kernels compiled ahead of the jobs (risk.jit): {time.perf_counter() - t0:.1f} s",
+              file=sys.stderr, flush=True)
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - the jobs compile what is missing themselves
+        print(f"risk.warm: kernels not compiled ahead ({exc!r})", file=sys.stderr, flush=True)
+    finally:
+        os._exit(code)
 
 
 def fork_server(path: str) -> int:
@@ -421,15 +470,18 @@ class WarmServer:
         False (a cluster executor, a conda deployment, ``RISK_WARM=0``) makes :meth:`start` and :meth:`stop` no-ops.
     preload
         Modules the server imports before it serves (default :data:`PRELOAD`).
+    kernels
+        Compile the package's numba kernels ahead of the jobs, in a child of the server (:mod:`risk.jit`).
     """
 
-    def __init__(self, enabled: bool = True, preload: tuple[str, ...] = PRELOAD):
+    def __init__(self, enabled: bool = True, preload: tuple[str, ...] = PRELOAD, kernels: bool = True):
         import socket
 
         # fork and passing file descriptors over a Unix socket: Linux, macOS and the BSDs, not Windows
         supported = hasattr(os, "fork") and hasattr(socket, "send_fds")
         self.enabled = enabled and supported and os.environ.get(SWITCH_ENV, "1") != "0"
         self.preload = preload
+        self.kernels = kernels
         self.proc = None
         self.path = None
 
@@ -443,9 +495,10 @@ class WarmServer:
         _remove_stale_sockets(tempfile.gettempdir())
         self.path = os.path.join(tempfile.gettempdir(), f"risk-warm-{os.getpid()}-{time.time_ns() % 10**9}.sock")
         command = ("import sys; from risk.warm import serve; "
-                   "serve(sys.argv[1], int(sys.argv[2]), tuple(filter(None, sys.argv[3].split(','))))")
+                   "serve(sys.argv[1], int(sys.argv[2]), tuple(filter(None, sys.argv[3].split(','))), "
+                   "sys.argv[4] == '1')")
         self.proc = subprocess.Popen([sys.executable, "-c", command, self.path, str(os.getpid()),
-                                      ",".join(self.preload)],
+                                      ",".join(self.preload), "1" if self.kernels else "0"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         os.environ[SOCKET_ENV] = self.path
         return self.path

@@ -32,7 +32,7 @@ sys.exit(int(os.environ.get("CODE", "0")))
 
 @pytest.fixture
 def server(tmp_path):
-    warm = WarmServer(preload=("json",))
+    warm = WarmServer(preload=("json",), kernels=False)
     path = warm.start()
     for _ in range(600):  # until it listens (the socket file exists once it is bound)
         if os.path.exists(path):
@@ -116,7 +116,7 @@ def test_sockets_of_killed_runs_are_removed(tmp_path, monkeypatch):
     stale.touch()
     alive.touch()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    warm = WarmServer(preload=())
+    warm = WarmServer(preload=(), kernels=False)
     warm.start()
     warm.stop()
     assert not stale.exists() and alive.exists()
@@ -126,7 +126,7 @@ def test_while_the_server_imports_the_first_job_runs_cold_beside_it_and_the_othe
                                                                                                monkeypatch):
     (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(4)\n", encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{ROOT}")
-    warm = WarmServer(preload=("slow_import",))
+    warm = WarmServer(preload=("slow_import",), kernels=False)
     path = warm.start()
     try:
         for _ in range(1200):  # bound and importing
