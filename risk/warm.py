@@ -445,22 +445,6 @@ def _limit_native_threads(env) -> None:
     threadpool_limits(int(n))
 
 
-def _remove_stale_sockets(folder: str) -> None:
-    """Remove the sockets of runs that were killed (the Snakemake process in their name is gone)."""
-    import glob
-
-    for path in glob.glob(os.path.join(folder, "risk-warm-*-*.sock*")):
-        try:
-            os.kill(int(os.path.basename(path).split("-")[2]), 0)
-        except ProcessLookupError:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        except (ValueError, OSError):
-            pass
-
-
 class WarmServer:
     """The server of one Snakemake run: started in ``onstart``, stopped in ``onsuccess``/``onerror``.
 
@@ -492,8 +476,10 @@ class WarmServer:
         import subprocess
         import tempfile
 
-        _remove_stale_sockets(tempfile.gettempdir())
-        self.path = os.path.join(tempfile.gettempdir(), f"risk-warm-{os.getpid()}-{time.time_ns() % 10**9}.sock")
+        from risk.tempfiles import owned_prefix, remove_orphans
+
+        remove_orphans(tempfile.gettempdir(), "risk-warm-")  # the sockets of runs that were killed
+        self.path = os.path.join(tempfile.gettempdir(), f"{owned_prefix('risk-warm-')}{time.time_ns() % 10**9}.sock")
         command = ("import sys; from risk.warm import serve; "
                    "serve(sys.argv[1], int(sys.argv[2]), tuple(filter(None, sys.argv[3].split(','))), "
                    "sys.argv[4] == '1')")

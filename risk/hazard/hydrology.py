@@ -817,8 +817,9 @@ RAISED_CACHE_BYTES = 256 * 2**20
 class _RaisedCells:
     """Per tile, the cells its flood raised and their levels (:func:`_sparse`), so that later passes need not
     flood it again: in memory up to :data:`RAISED_CACHE_BYTES`, beyond that in files of a temporary folder
-    (removed with the object). They add up to about 0.4-0.6 bytes a cell of the raster on real DEMs: 0.5 GB at
-    10⁹ cells, which in memory made the terrain rule's peak grow with the area."""
+    (removed with the object, or by the next terrain job if this one is killed: :mod:`risk.tempfiles`). They add
+    up to about 0.4-0.6 bytes a cell of the raster on real DEMs: 0.5 GB at 10⁹ cells, which in memory made the
+    terrain rule's peak grow with the area."""
 
     def __init__(self, budget: int | None = None):
         self.budget = RAISED_CACHE_BYTES if budget is None else budget
@@ -835,7 +836,10 @@ class _RaisedCells:
             import tempfile
             import weakref
 
-            self.folder = tempfile.mkdtemp(prefix="risk-raised-")
+            from risk.tempfiles import owned_prefix, remove_orphans
+
+            remove_orphans(tempfile.gettempdir(), "risk-raised-")  # those of terrain jobs that were killed
+            self.folder = tempfile.mkdtemp(prefix=owned_prefix("risk-raised-"))
             weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
         path = os.path.join(self.folder, f"{ij[0]}_{ij[1]}.npz")
         np.savez(path, idx=idx, fv=fv)
