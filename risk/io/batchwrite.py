@@ -34,7 +34,14 @@ from rasterio.windows import Window
 
 from risk.grid import Grid, sample_stride
 from risk.io import atomic_path
-from risk.io.rasters import cast_block, geotiff_profile, intermediate_profile, read_tags, to_cog
+from risk.io.rasters import (
+    STREAM_CACHE_BYTES,
+    cast_block,
+    geotiff_profile,
+    intermediate_profile,
+    read_tags,
+    to_cog,
+)
 
 
 def batches(grid: Grid, chunks, batch_pixels: int):
@@ -131,7 +138,7 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
     profile = intermediate_profile(profile, len(items)) if cog else profile
     bound_heap()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=int(os.environ.get("GDAL_CACHEMAX", "256"))))
+        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=STREAM_CACHE_BYTES))
         dsts = []
         for p, _ in firsts:
             tmp = stack.enter_context(atomic_path(p, ".tmp" + p.suffix))
