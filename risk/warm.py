@@ -209,18 +209,7 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD, kernels: b
         _serve_loop(listener, parent, (path, loading, path + ".cold"), stop)
     finally:
         if rehearsal:
-            _end(rehearsal)  # a run shorter than the rehearsal: not needed any more
-
-
-def _end(pid: int) -> None:
-    """Stop child ``pid`` (if it still runs) and reap it."""
-    import signal
-
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    os.waitpid(pid, 0)
+            stop_server(rehearsal)  # a run shorter than the rehearsal: not needed any more
 
 
 def _rehearse_kernels(listener) -> int | None:
@@ -291,7 +280,8 @@ def fork_server(path: str) -> int:
 
 
 def stop_server(pid: int) -> None:
-    """Stop a server of :func:`fork_server` after its workers, and wait for it."""
+    """Stop a child of this process (a server of :func:`fork_server`, after its workers; the kernels' rehearsal)
+    and wait for it."""
     import signal
 
     try:

@@ -108,7 +108,7 @@ def test_the_server_rehearses_in_a_child_that_marks_its_work_or_is_stopped(tmp_p
     import socket
 
     from risk import jit
-    from risk.warm import _end, _rehearse_kernels
+    from risk.warm import _rehearse_kernels, stop_server
 
     monkeypatch.setattr(jit, "MARK", tmp_path / "mark.txt")
     started = tmp_path / "started"
@@ -128,7 +128,7 @@ def test_the_server_rehearses_in_a_child_that_marks_its_work_or_is_stopped(tmp_p
             if started.exists():
                 break
             time.sleep(0.05)
-        _end(pid)
+        stop_server(pid)
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # gone and reaped
         assert not jit.rehearsed()
