@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
            str(ROOT / "profiles" / "local"), "--configfile", str(Path(args.config).resolve()), *args.targets]
     if args.dry_run:
         cmd.append("-n")
-    elif not args.no_report:  # the report from the same Snakemake process, once the run has succeeded
+    elif not args.no_report and not args.targets:  # the whole run's report, by the same Snakemake process
         from risk.config import load_yaml, results_dir_of
 
         results = results_dir_of(load_yaml(args.config))
@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cores", type=int, default=2, help="CPU cores (default 2)")
     r.add_argument("-n", "--dry-run", action="store_true", help="only say what would run")
     r.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    r.add_argument("targets", nargs="*", help="files to make (default: everything)")
+    r.add_argument("targets", nargs="*", help="files to make (default: everything, then the report)")
     r.set_defaults(func=_run)
     v = sub.add_parser("validate", help="check a config and its inputs without running anything",
                        description="Check a config against the schema and every input it names; report every "

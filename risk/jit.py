@@ -111,12 +111,19 @@ def rehearse() -> None:
         pass
 
 
+def needed() -> bool:
+    """Whether a rehearsal would do anything: numba compiles (``NUMBA_DISABLE_JIT`` unset) and none ran yet."""
+    import numba
+
+    return not numba.config.DISABLE_JIT and not rehearsed()
+
+
 def rehearsed() -> bool:
     """Whether a rehearsal ran on the package's sources as they are (same files, numba and cache folder).
 
     Numba's cache is invalidated by a module's modification time and size; so is this mark, for every module
     of the package at once: after any edit the next run rehearses again (the unchanged kernels load from the
-    cache).
+    cache). Deleting :data:`MARK` forces a rehearsal.
     """
     try:
         return MARK.read_text(encoding="utf-8") == _sources_key()
@@ -127,10 +134,12 @@ def rehearsed() -> bool:
 def _sources_key() -> str:
     import hashlib
     import sys
+    from importlib.metadata import version
 
     import numba
 
-    h = hashlib.sha1(f"{sys.version} numba {numba.__version__} {os.environ.get('NUMBA_CACHE_DIR', '')}".encode())
+    h = hashlib.sha1(f"{sys.version} numba {numba.__version__} xarray-spatial {version('xarray-spatial')} "
+                     f"{os.environ.get('NUMBA_CACHE_DIR', '')}".encode())
     for p in sorted(Path(__file__).resolve().parent.rglob("*.py")):
         st = p.stat()
         h.update(f"{p} {st.st_mtime_ns} {st.st_size}\n".encode())

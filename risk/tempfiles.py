@@ -1,9 +1,11 @@
 """Temporary files named after the process that made them, and their removal once that process is gone.
 
-A process killed with SIGKILL cannot remove its temporary files (sockets of the warm server, the flow routing's
-spilled cells, up to 0.5 GB at 10⁹ cells). Naming them ``<prefix><pid>-<anything>`` lets the next process that
-makes such a file remove those whose process no longer runs. Standard library only: :mod:`risk.warm` imports
-this in every process.
+A process killed with SIGKILL cannot remove its temporary files (sockets of the warm server and the notebooks'
+kernels, the flow routing's spilled cells: up to 0.5 GB at 10⁹ cells). Naming them ``<prefix><pid>-<host>-...``
+lets the next process that makes such a file remove those whose process no longer runs. Only this host's
+entries are considered (a TMPDIR shared between the nodes of a cluster holds other hosts' pids), only this
+user's, and a pid that runs keeps its files. Standard library only: :mod:`risk.warm` imports this in every
+process.
 """
 
 from __future__ import annotations
@@ -13,15 +15,25 @@ import os
 import shutil
 
 
+def _host_tag() -> str:
+    """Eight hex digits of this host's name (short: a Unix socket's path has room for about 100 bytes)."""
+    import hashlib
+    import socket
+
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
 def owned_prefix(prefix: str) -> str:
-    """``prefix`` followed by this process's pid and a dash, for names :func:`remove_orphans` can sweep."""
-    return f"{prefix}{os.getpid()}-"
+    """``prefix`` followed by this process's pid, this host's tag and a dash, for :func:`remove_orphans`."""
+    return f"{prefix}{os.getpid()}-{_host_tag()}-"
 
 
 def remove_orphans(folder: str, prefix: str) -> list[str]:
-    """Remove the files and folders ``<prefix><pid>-*`` in ``folder`` whose process is gone; the paths removed.
+    """Remove this host's and user's files and folders ``<prefix><pid>-<host>-*`` in ``folder`` whose process is
+    gone; the paths removed.
 
-    A pid that runs (or that this user may not signal) keeps its files; names that carry no pid are left alone.
+    A pid that runs (or that this user may not signal) keeps its files; other hosts' entries, other users' and
+    names that do not have the form are left alone.
 
     Examples
     --------
@@ -30,17 +42,19 @@ def remove_orphans(folder: str, prefix: str) -> list[str]:
     >>> remove_orphans(d, "x-")  # this process runs: kept
     []
     """
-    removed = []
+    removed, host = [], _host_tag()
     for path in glob.glob(os.path.join(glob.escape(folder), glob.escape(prefix) + "*")):
-        pid = os.path.basename(path)[len(prefix):].split("-", 1)[0]
-        if not pid.isdigit():
+        parts = os.path.basename(path)[len(prefix):].split("-", 2)
+        if len(parts) < 3 or parts[1] != host or not (parts[0].isascii() and parts[0].isdigit()):
             continue
         try:
-            os.kill(int(pid), 0)
-            continue
+            if os.lstat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(parts[0]), 0)
+            continue  # it runs
         except ProcessLookupError:
             pass
-        except OSError:  # another user's process: still running
+        except (OSError, ValueError, OverflowError):  # gone already, another user's process, not a pid
             continue
         try:
             if os.path.isdir(path) and not os.path.islink(path):

@@ -214,24 +214,34 @@ def serve(path: str, parent: int, preload: tuple[str, ...] = PRELOAD, kernels: b
 
 def _rehearse_kernels(listener) -> int | None:
     """Fork a child that compiles the package's numba kernels ahead of the jobs (:mod:`risk.jit`), at low
-    priority; its pid, or None when a rehearsal already ran on these sources. The child closes the server's
-    ``listener``."""
+    priority; its pid, or None when there is nothing to do (done on these sources, numba's JIT off) or the fork
+    fails (the jobs then compile what they need, as without it). The child closes the server's ``listener``."""
     import signal
 
     from risk import jit
 
-    if jit.rehearsed():
+    stops = {signal.SIGTERM, signal.SIGINT}
+    try:
+        if not jit.needed():
+            return None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # a stop that arrives during the fork must reach the child as a stop, not the server's handler's copy
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        pid = os.fork()
+    except Exception as exc:  # noqa: BLE001 - the server serves on without it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        print(f"risk.warm: kernels not compiled ahead ({exc!r})", file=sys.stderr, flush=True)
         return None
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
     if pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
         return pid
     code = 1
     try:
-        listener.close()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+        listener.close()
         os.nice(10)  # it uses a core no job needs yet (the demo's rule runs alone); a job that does comes first
         t0 = time.perf_counter()
         jit.rehearse()

@@ -61,3 +61,6 @@ def test_run_builds_the_snakemake_call(monkeypatch):
     calls.clear()
     assert main(["run", "--config", str(ROOT / "configs" / "test.yaml"), "--no-report"]) == 0
     assert "--report" not in calls[0]
+    calls.clear()  # some targets only: the whole run's report is not replaced by theirs
+    assert main(["run", "--config", str(ROOT / "configs" / "test.yaml"), "results_test/grid/grid.json"]) == 0
+    assert "--report" not in calls[0] and "results_test/grid/grid.json" in calls[0]

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -102,35 +101,55 @@ def test_the_mark_follows_the_sources(tmp_path, monkeypatch):
     assert not jit.rehearsed()
 
 
-def test_the_server_rehearses_in_a_child_that_marks_its_work_or_is_stopped(tmp_path, monkeypatch):
+# In a fresh Python (no threads to fork beside, as in the warm server): the rehearsal's child with stand-in steps
+CHILD = r"""
+import json, os, socket, sys, time
+from pathlib import Path
+from risk import jit
+from risk.warm import _rehearse_kernels, stop_server
+folder = Path(sys.argv[1])
+jit.MARK, started = folder / "mark.txt", folder / "started"
+jit.STEPS = (lambda: started.write_text(str(os.nice(0))),)
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+pid = _rehearse_kernels(listener)
+status = os.waitpid(pid, 0)[1]
+done = {"status": status, "marked": jit.rehearsed(), "nice": int(started.read_text()),
+        "again": _rehearse_kernels(listener)}
+jit.MARK.unlink()
+started.unlink()
+jit.STEPS = (lambda: (started.write_text("sleeping"), time.sleep(600)),)
+pid = _rehearse_kernels(listener)
+while not started.exists():
+    time.sleep(0.05)
+stop_server(pid)
+try:
+    os.waitpid(pid, os.WNOHANG)
+    done["reaped"] = False
+except ChildProcessError:
+    done["reaped"] = True
+done["marked_after_stop"] = jit.rehearsed()
+print(json.dumps(done))
+"""
+
+
+def test_the_server_rehearses_in_a_child_that_marks_its_work_or_is_stopped(tmp_path):
     """What the warm server does with ``kernels``: a low-priority child runs the steps and writes the mark; a
     child still working when the server stops is stopped and reaped."""
-    import socket
+    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    done = json.loads(out.stdout.strip().splitlines()[-1])
+    assert done["status"] == 0 and done["marked"] and done["nice"] >= 10  # done, marked, at low priority
+    assert done["again"] is None  # nothing to do on the same sources
+    assert done["reaped"] and not done["marked_after_stop"]  # stopped mid-way: reaped, nothing marked
+
+
+def test_nothing_to_rehearse_when_numba_does_not_compile(monkeypatch, tmp_path):
+    import numba
 
     from risk import jit
-    from risk.warm import _rehearse_kernels, stop_server
 
     monkeypatch.setattr(jit, "MARK", tmp_path / "mark.txt")
-    started = tmp_path / "started"
-    monkeypatch.setattr(jit, "STEPS", (lambda: started.write_text(str(os.nice(0))),))
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        pid = _rehearse_kernels(listener)
-        assert os.waitpid(pid, 0)[1] == 0
-        assert jit.rehearsed() and int(started.read_text()) >= 10  # done, marked, at low priority
-        assert _rehearse_kernels(listener) is None  # nothing to do on the same sources
-
-        jit.MARK.unlink()
-        monkeypatch.setattr(jit, "STEPS", (lambda: (started.write_text("sleeping"), time.sleep(600)),))
-        started.unlink()
-        pid = _rehearse_kernels(listener)
-        for _ in range(1200):
-            if started.exists():
-                break
-            time.sleep(0.05)
-        stop_server(pid)
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # gone and reaped
-        assert not jit.rehearsed()
-    finally:
-        listener.close()
+    assert jit.needed()
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    assert not jit.needed()

@@ -109,10 +109,12 @@ def test_disabled_server_does_nothing(monkeypatch):
 def test_sockets_of_killed_runs_are_removed(tmp_path, monkeypatch):
     import tempfile
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True)
-    stale = tmp_path / f"risk-warm-{dead.stdout.strip()}-1.sock"
-    alive = tmp_path / f"risk-warm-{os.getpid()}-2.sock"
+    from risk.tempfiles import owned_prefix
+
+    dead = int(open("/proc/sys/kernel/pid_max").read()) + 1  # no process has it
+    stale = tmp_path / owned_prefix("risk-warm-").replace(f"-{os.getpid()}-", f"-{dead}-", 1)
+    stale = stale.with_name(stale.name + "1.sock")
+    alive = tmp_path / (owned_prefix("risk-warm-") + "2.sock")
     stale.touch()
     alive.touch()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

@@ -51,9 +51,11 @@ def execute(path, params: dict | None = None, cwd=None, timeout: int | None = No
         import time
 
         from risk.kernel import SOCKET_ENV
+        from risk.tempfiles import owned_prefix, remove_orphans
 
+        remove_orphans(tempfile.gettempdir(), "risk-kernel-")  # the sockets of notebook jobs that were killed
         env[SOCKET_ENV] = os.path.join(tempfile.gettempdir(),
-                                       f"risk-kernel-{os.getpid()}-{time.time_ns() % 10**9}.sock")
+                                       f"{owned_prefix('risk-kernel-')}{time.time_ns() % 10**9}.sock")
         try:
             server = warm.fork_server(env[SOCKET_ENV])
         except OSError as exc:  # e.g. a socket path too long for AF_UNIX under a deep TMPDIR: a new Python

@@ -76,8 +76,9 @@ a time and written a batch of whole blocks at a time: next to none.
 Each block is decoded (or encoded) once either way, so a cache would only keep blocks that are not used again,
 up to the process's ``GDAL_CACHEMAX`` (256 MB) on rasters larger than that. This value used to be the profile's
 ``gdal_cachemax_mb`` passed where bytes are expected (256 bytes): measured then on the demo against 256 MB,
-the same CPU and the same bytes. The profile's value still sets the rest of GDAL's work in a job
-(:func:`risk.runtime.dask_session`); a COG copy has its own (:data:`COG_CACHE_BYTES`).
+the same CPU and the same bytes. GDAL's limit is the process's while ``rasterio.Env`` restores it per thread, so
+once Dask's threads have run such reads a job's other GDAL work may also run with this value rather than the
+profile's (:func:`risk.runtime.dask_session`); a COG copy sets its own (:data:`COG_CACHE_BYTES`).
 """
 
 
