@@ -40,7 +40,7 @@ class Grid:
     --------
     >>> g = Grid.from_bounds((0, 0, 95, 61), "EPSG:4549", 30, chunk=2)
     >>> g.shape, g.bounds
-    ((3, 4), (0.0, -29.0, 120.0, 61.0))
+    ((3, 4), (0.0, 0.0, 120.0, 90.0))
     """
 
     crs: str
@@ -222,18 +222,28 @@ class Grid:
 
         if not dask:
             return self.like(burn(0, 0, self.height, self.width), name=name)
-        rows = []
-        for r0, _, nr, _ in _row_starts(self):
-            row = [da.from_delayed(_delayed(burn)(r0, c0, nr, nc), (nr, nc), dtype=dtype)
-                   for c0, nc in _col_starts(self)]
-            rows.append(da.concatenate(row, axis=1))
-        return self.like(da.concatenate(rows, axis=0), name=name)
+        return self.from_blocks(burn, dtype, name=name)
 
+    def from_blocks(self, func, dtype, name: str | None = None, attrs: dict | None = None) -> xr.DataArray:
+        """A lazy raster on this grid whose Dask block at ``(r0, c0)`` of ``nr × nc`` cells is
+        ``func(r0, c0, nr, nc)`` (a numpy array of ``dtype``).
 
-def _delayed(f):
-    import dask
+        ``func``, with all it closes over, is tokenized once for the whole raster, not once a block: a closure
+        over a layer's geometries is pickled to be tokenized (0.7 s for 35,000 river lines), which once a block
+        took 11 minutes a layer on a 10⁹-cell grid's 961 blocks.
 
-    return dask.delayed(f, pure=True)
+        Examples
+        --------
+        >>> g = Grid("EPSG:4549", 30.0, 0.0, 90.0, 4, 3, chunk=2)
+        >>> g.from_blocks(lambda r0, c0, nr, nc: np.full((nr, nc), r0 * 10 + c0), "int64").values.tolist()
+        [[0, 0, 2, 2], [0, 0, 2, 2], [20, 20, 22, 22]]
+        """
+        import dask
+
+        block = dask.delayed(func, pure=True)
+        rows = [[da.from_delayed(block(r0, c0, nr, nc), (nr, nc), dtype=dtype)
+                 for c0, nc in _col_starts(self)] for r0, _, nr, _ in _row_starts(self)]
+        return self.like(da.block(rows), name=name, attrs=attrs)
 
 
 def _row_starts(grid: Grid):

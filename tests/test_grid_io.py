@@ -224,3 +224,35 @@ def test_cog_level_and_temporary_overview_level(tmp_path):
             shape = (x.height // f, x.width // f)
             np.testing.assert_array_equal(x.read(1, out_shape=shape), y.read(1, out_shape=shape))
         np.testing.assert_array_equal(x.read(1), a)
+
+
+class _Held:
+    """Something a block function holds, counting how often it is pickled (as Dask tokenizes a closure)."""
+
+    pickled = 0
+
+    def __reduce__(self):
+        _Held.pickled += 1
+        return (_Held, ())
+
+
+def test_a_lazy_raster_pickles_its_block_function_once_not_once_a_block():
+    """Dask tokenizes a closure by pickling it with all it holds (a layer's geometries): once for the raster."""
+    held = _Held()
+
+    def block(r0, c0, nr, nc):
+        assert isinstance(held, _Held)
+        return np.add.outer(np.arange(r0, r0 + nr), np.arange(c0, c0 + nc)).astype("f4")
+
+    _Held.pickled = 0
+    from dask.base import tokenize
+
+    tokenize(block)
+    once = _Held.pickled  # what one tokenization of the function costs (Dask pickles it up to three times)
+    assert once >= 1
+    _Held.pickled = 0
+    grid = Grid("EPSG:4549", 30.0, 0.0, 330.0, 12, 11, chunk=3)  # 4 x 4 = 16 blocks
+    out = grid.from_blocks(block, "float32", name="sum")
+    assert _Held.pickled == once
+    np.testing.assert_array_equal(out.values, np.add.outer(np.arange(11), np.arange(12)).astype("f4"))
+    assert out.data.numblocks == (4, 4) and out.name == "sum"

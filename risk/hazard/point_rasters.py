@@ -72,26 +72,8 @@ def _select(rows, cols, r0, r1, c0, c1):
 def _build(grid: Grid, func, dtype, use_dask: bool, name: str, attrs: dict) -> xr.DataArray:
     """A raster from ``func(r0, c0, nr, nc) -> block``, lazily block by block when ``use_dask``."""
     if not use_dask:
-        data = func(0, 0, grid.height, grid.width)
-    else:
-        rows = []
-        for r0, _, nr, _ in _row_blocks(grid):
-            row = []
-            c0 = 0
-            for nc in grid.chunks[1]:
-                blk = dask.delayed(func, pure=True)(r0, c0, nr, nc)
-                row.append(da.from_delayed(blk, (nr, nc), dtype=dtype))
-                c0 += nc
-            rows.append(row)
-        data = da.block(rows)
-    return grid.like(data, name=name, attrs=attrs)
-
-
-def _row_blocks(grid: Grid):
-    r0 = 0
-    for nr in grid.chunks[0]:
-        yield r0, 0, nr, 0
-        r0 += nr
+        return grid.like(func(0, 0, grid.height, grid.width), name=name, attrs=attrs)
+    return grid.from_blocks(func, dtype, name=name, attrs=attrs)
 
 
 def point_raster(grid: Grid, xs, ys, weights=None, dtype: str = "float32", dask: bool = True,

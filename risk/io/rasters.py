@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import dask
 import dask.array as da
 import numpy as np
 import rasterio
@@ -46,21 +46,8 @@ def read_raster_on_grid(path, grid: Grid, resampling: str = "bilinear", band: in
         on_grid = on_the_grid(src, grid)
     kw = dict(path=path, grid=grid, resampling=resampling, band=band, dtype=dtype, on_grid=on_grid)
     if not dask_:
-        data = _read_block(0, 0, grid.height, grid.width, **kw)
-    else:
-        rows = []
-        r0 = 0
-        for nr in grid.chunks[0]:
-            c0 = 0
-            row = []
-            for nc in grid.chunks[1]:
-                blk = dask.delayed(_read_block, pure=True)(r0, c0, nr, nc, **kw)
-                row.append(da.from_delayed(blk, (nr, nc), dtype=dtype))
-                c0 += nc
-            rows.append(da.concatenate(row, axis=1))
-            r0 += nr
-        data = da.concatenate(rows, axis=0)
-    return grid.like(data, name=name or Path(path).stem)
+        return grid.like(_read_block(0, 0, grid.height, grid.width, **kw), name=name or Path(path).stem)
+    return grid.from_blocks(functools.partial(_read_block, **kw), dtype, name=name or Path(path).stem)
 
 
 def on_the_grid(src, grid: Grid) -> bool:
