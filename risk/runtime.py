@@ -36,6 +36,8 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
 
         if not issubclass(exc_type, InputError):  # a bug: its traceback, everywhere
             logging.getLogger("risk").error("uncaught exception", exc_info=(exc_type, exc, tb))
+            for note in low_disk_notes([os.path.dirname(os.path.abspath(log_path)) if log_path else os.getcwd()]):
+                logging.getLogger("risk").error(note)
             return
         # bad input: the message (it names the file, row, field or key) and where the log is; the traceback
         # goes to the log file only
@@ -54,6 +56,32 @@ def configure_logging(log_path: str | None = None, level: int = logging.INFO) ->
         atexit.register(_log_usage, os.path.abspath(log_path))
         configure_logging._usage_registered = True
     return logger
+
+
+def low_disk_notes(folders, min_share: float = 0.05, min_bytes: int = 2 * 2**30) -> list[str]:
+    """One line for each filesystem (of ``folders`` and the temporary folder) with less than ``min_share`` of its
+    size and less than ``min_bytes`` free, or none.
+
+    Logged after an unexpected error: GDAL reports a full disk as, for example, ``TIFFRewriteDirectory: Error
+    fetching directory count`` (a 10⁹-cell run's indicators here), which names neither the disk nor the cause.
+    """
+    import shutil
+    import tempfile
+
+    notes, seen = [], set()
+    for folder in [*folders, tempfile.gettempdir()]:
+        try:
+            dev, usage = os.stat(folder).st_dev, shutil.disk_usage(folder)
+        except OSError:
+            continue
+        if dev in seen:
+            continue
+        seen.add(dev)
+        if usage.free < min_share * usage.total and usage.free < min_bytes:
+            notes.append(f"the disk of {folder} is nearly full ({usage.free / 2**30:.1f} GiB free of "
+                         f"{usage.total / 2**30:.0f} GiB): if the error above came from writing a file, free some "
+                         "space (or point the results or TMPDIR elsewhere) and rerun")
+    return notes
 
 
 USAGE_MARK = "process usage (exact, at exit):"

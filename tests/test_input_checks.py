@@ -594,6 +594,20 @@ def test_bad_input_prints_one_line_and_the_log_path_and_a_bug_its_traceback(tmp_
     assert bug.returncode == 1 and "Traceback" in bug.stderr and "KeyError" in bug.stderr
 
 
+def test_a_nearly_full_disk_is_named_after_an_unexpected_error(tmp_path, monkeypatch):
+    import shutil
+
+    from risk.runtime import low_disk_notes
+
+    full = shutil._ntuple_diskusage(total=100 * 2**30, used=99 * 2**30, free=2**30)
+    roomy = shutil._ntuple_diskusage(total=100 * 2**30, used=50 * 2**30, free=50 * 2**30)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: full)
+    (note,) = low_disk_notes([str(tmp_path)])  # the temporary folder on the same disk is named once
+    assert str(tmp_path) in note and "1.0 GiB free of 100 GiB" in note
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: roomy)
+    assert low_disk_notes([str(tmp_path)]) == []
+
+
 def test_table_and_config_errors_are_input_errors():
     from risk.capacity.capacity_index import CapacityTableError
     from risk.capacity.plan_targets import StatisticsTableError
