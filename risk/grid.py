@@ -220,13 +220,12 @@ class Grid:
                 return rasterize(shapes, out_shape=(nr, nc), transform=t, fill=fill, dtype=dtype,
                                  all_touched=all_touched)
 
-        if not dask:
-            return self.like(burn(0, 0, self.height, self.width), name=name)
-        return self.from_blocks(burn, dtype, name=name)
+        return self.from_blocks(burn, dtype, name=name, lazy=dask)
 
-    def from_blocks(self, func, dtype, name: str | None = None, attrs: dict | None = None) -> xr.DataArray:
+    def from_blocks(self, func, dtype, name: str | None = None, attrs: dict | None = None,
+                    lazy: bool = True) -> xr.DataArray:
         """A lazy raster on this grid whose Dask block at ``(r0, c0)`` of ``nr × nc`` cells is
-        ``func(r0, c0, nr, nc)`` (a numpy array of ``dtype``).
+        ``func(r0, c0, nr, nc)`` (a numpy array of ``dtype``); without ``lazy``, ``func`` of the whole grid.
 
         ``func``, with all it closes over, is tokenized once for the whole raster, not once a block: a closure
         over a layer's geometries is pickled to be tokenized (0.7 s for 35,000 river lines), which once a block
@@ -238,6 +237,8 @@ class Grid:
         >>> g.from_blocks(lambda r0, c0, nr, nc: np.full((nr, nc), r0 * 10 + c0), "int64").values.tolist()
         [[0, 0, 2, 2], [0, 0, 2, 2], [20, 20, 22, 22]]
         """
+        if not lazy:
+            return self.like(func(0, 0, self.height, self.width), name=name, attrs=attrs)
         import dask
 
         block = dask.delayed(func, pure=True)

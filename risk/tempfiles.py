@@ -28,6 +28,17 @@ def owned_prefix(prefix: str) -> str:
     return f"{prefix}{os.getpid()}-{_host_tag()}-"
 
 
+def new_temp_path(prefix: str, suffix: str = "") -> str:
+    """A new path in the temporary folder, ``<prefix><pid>-<host>-<n><suffix>`` (not created), once the files of
+    ``prefix`` left there by processes that are gone are removed (:func:`remove_orphans`)."""
+    import tempfile
+    import time
+
+    folder = tempfile.gettempdir()
+    remove_orphans(folder, prefix)
+    return os.path.join(folder, f"{owned_prefix(prefix)}{time.time_ns() % 10**9}{suffix}")
+
+
 def remove_orphans(folder: str, prefix: str) -> list[str]:
     """Remove this host's and user's files and folders ``<prefix><pid>-<host>-*`` in ``folder`` whose process is
     gone; the paths removed.

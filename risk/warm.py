@@ -474,12 +474,10 @@ class WarmServer:
         if not self.enabled or self.proc is not None:
             return None
         import subprocess
-        import tempfile
 
-        from risk.tempfiles import owned_prefix, remove_orphans
+        from risk.tempfiles import new_temp_path
 
-        remove_orphans(tempfile.gettempdir(), "risk-warm-")  # the sockets of runs that were killed
-        self.path = os.path.join(tempfile.gettempdir(), f"{owned_prefix('risk-warm-')}{time.time_ns() % 10**9}.sock")
+        self.path = new_temp_path("risk-warm-", ".sock")  # the sockets of runs that were killed are removed
         command = ("import sys; from risk.warm import serve; "
                    "serve(sys.argv[1], int(sys.argv[2]), tuple(filter(None, sys.argv[3].split(','))), "
                    "sys.argv[4] == '1')")

@@ -833,13 +833,12 @@ class _RaisedCells:
             return
         if self.folder is None:
             import shutil
-            import tempfile
             import weakref
 
-            from risk.tempfiles import owned_prefix, remove_orphans
+            from risk.tempfiles import new_temp_path
 
-            remove_orphans(tempfile.gettempdir(), "risk-raised-")  # those of terrain jobs that were killed
-            self.folder = tempfile.mkdtemp(prefix=owned_prefix("risk-raised-"))
+            self.folder = new_temp_path("risk-raised-")  # those of terrain jobs that were killed are removed
+            os.mkdir(self.folder, 0o700)
             weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
         path = os.path.join(self.folder, f"{ij[0]}_{ij[1]}.npz")
         np.savez(path, idx=idx, fv=fv)

@@ -69,13 +69,6 @@ def _select(rows, cols, r0, r1, c0, c1):
     return idx[sel]
 
 
-def _build(grid: Grid, func, dtype, use_dask: bool, name: str, attrs: dict) -> xr.DataArray:
-    """A raster from ``func(r0, c0, nr, nc) -> block``, lazily block by block when ``use_dask``."""
-    if not use_dask:
-        return grid.like(func(0, 0, grid.height, grid.width), name=name, attrs=attrs)
-    return grid.from_blocks(func, dtype, name=name, attrs=attrs)
-
-
 def point_raster(grid: Grid, xs, ys, weights=None, dtype: str = "float32", dask: bool = True,
                  name: str = "points") -> xr.DataArray:
     """Number (or summed ``weights``) of points in each cell.
@@ -96,7 +89,7 @@ def point_raster(grid: Grid, xs, ys, weights=None, dtype: str = "float32", dask:
             np.add.at(out, (rows[idx] - r0, cols[idx] - c0), w[idx] if acc == "f8" else 1)
         return out.astype(dtype, copy=False)
 
-    return _build(grid, block, dtype, dask, name, {"units": "points per cell"})
+    return grid.from_blocks(block, dtype, name=name, attrs={"units": "points per cell"}, lazy=dask)
 
 
 def gaussian_kernel_1d(sigma_cells: float, truncate: float = 4.0) -> np.ndarray:
@@ -179,7 +172,7 @@ def kernel_density(grid: Grid, xs, ys, sigma_m: float, weights=None, truncate: f
             _stamp(out, rows[idx] - r0, cols[idx] - c0, w[idx], kern)
         return (out * factor).astype("float32")
 
-    return _build(grid, block, "float32", dask, name, attrs)
+    return grid.from_blocks(block, "float32", name=name, attrs=attrs, lazy=dask)
 
 
 def sample(raster: xr.DataArray, grid: Grid, xs, ys) -> np.ndarray:

@@ -47,15 +47,10 @@ def execute(path, params: dict | None = None, cwd=None, timeout: int | None = No
     env.pop("MPLBACKEND", None)  # the kernel picks its inline backend itself
     server = None
     if os.environ.get(warm.WORKER_ENV) and hasattr(os, "fork"):
-        import tempfile
-        import time
-
         from risk.kernel import SOCKET_ENV
-        from risk.tempfiles import owned_prefix, remove_orphans
+        from risk.tempfiles import new_temp_path
 
-        remove_orphans(tempfile.gettempdir(), "risk-kernel-")  # the sockets of notebook jobs that were killed
-        env[SOCKET_ENV] = os.path.join(tempfile.gettempdir(),
-                                       f"{owned_prefix('risk-kernel-')}{time.time_ns() % 10**9}.sock")
+        env[SOCKET_ENV] = new_temp_path("risk-kernel-", ".sock")  # killed notebook jobs' sockets are removed
         try:
             server = warm.fork_server(env[SOCKET_ENV])
         except OSError as exc:  # e.g. a socket path too long for AF_UNIX under a deep TMPDIR: a new Python

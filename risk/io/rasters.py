@@ -45,9 +45,7 @@ def read_raster_on_grid(path, grid: Grid, resampling: str = "bilinear", band: in
             raise InputError(f"{path}: has {src.count} band(s), band {band} was asked for")
         on_grid = on_the_grid(src, grid)
     kw = dict(path=path, grid=grid, resampling=resampling, band=band, dtype=dtype, on_grid=on_grid)
-    if not dask_:
-        return grid.like(_read_block(0, 0, grid.height, grid.width, **kw), name=name or Path(path).stem)
-    return grid.from_blocks(functools.partial(_read_block, **kw), dtype, name=name or Path(path).stem)
+    return grid.from_blocks(functools.partial(_read_block, **kw), dtype, name=name or Path(path).stem, lazy=dask_)
 
 
 def on_the_grid(src, grid: Grid) -> bool:
