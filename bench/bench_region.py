@@ -30,6 +30,12 @@ cell of each stage against the smallest size, and the 10⁹-cell wall **extrapol
     nice -n 10 .venv/bin/python bench/bench_region.py --cells 1e7 1e8            # about an hour on 2 cores
     .venv/bin/python bench/bench_region.py --cells 1e6 --keep /tmp/region        # a quick look, kept
     .venv/bin/python bench/bench_region.py --source-config my_run.yaml ...       # another finished run as source
+    nice -n 10 .venv/bin/python bench/bench_region.py --cells 1e9 --from-stage indicator_index --lean-disk \
+        --source-config RUN/config.yaml --keep /tmp/r9                           # the late stages at 10⁹ cells
+
+``--lean-disk`` (for 10⁹ cells, where the whole set of rasters needs about 150 GiB): each stage's upstream rasters
+are mirrored just before it runs and every raster no later stage reads is removed after it, so the disk holds about
+one stage's inputs and outputs; the table reports the results folder's largest size after a stage.
 """
 
 from __future__ import annotations
@@ -131,8 +137,13 @@ class Mirror:
         return out.cx[x0:x1, y0:y1].reset_index(drop=True)
 
 
-def region_config(source_config: Path, cells: int, folder: Path) -> Path:
-    """Write the region's inputs and config under ``folder`` (mirror-tiled from the run of ``source_config``)."""
+def region_config(source_config: Path, cells: int, folder: Path, *, fine_inputs: bool = True,
+                  survey_rasters: bool = True) -> Path:
+    """Write the region's inputs and config under ``folder`` (mirror-tiled from the run of ``source_config``).
+
+    ``fine_inputs=False`` leaves the DEM and land cover out (the config keeps the county's: no stage from
+    ``indicator_index`` on reads them); ``survey_rasters=False`` leaves the exposure and vulnerability rasters to be
+    mirrored when a stage needs them (:func:`mirror_upstream`)."""
     import geopandas as gpd
     import numpy as np
     import rasterio
@@ -164,7 +175,7 @@ def region_config(source_config: Path, cells: int, folder: Path) -> Path:
     new = {}
     with dask_session(scheduler="threads", n_workers=2, gdal_cachemax_mb=256):
         fine = {}
-        for name in FINE_INPUTS:
+        for name in FINE_INPUTS if fine_inputs else ():
             path = _abs(cfg["inputs"][name])
             with rasterio.open(path) as src:
                 if not on_the_grid(src, county):
@@ -177,7 +188,7 @@ def region_config(source_config: Path, cells: int, folder: Path) -> Path:
         # the county run's exposure and vulnerability (they come from the survey), into the region's results
         kept = ["exposure/exposure.tif", "vulnerability/vulnerability.tif",
                 *(f"{k}/by_hazard/{h}.tif" for k in ("exposure", "vulnerability") for h in HAZARDS)]
-        for rel in kept:
+        for rel in kept if survey_rasters else ():
             (results / rel).parent.mkdir(parents=True, exist_ok=True)
             write_rasters({results / rel: mirror.raster(src_results / rel, "float32")}, region)
     coarse = Grid(region.crs, region.res * COARSE, region.xmin, region.ymax, math.ceil(region.width / COARSE),
@@ -245,9 +256,10 @@ def stage_list(config_path: Path) -> list[tuple[str, str, str | None]]:
     return [*out, ("combine_risk", "combine_risk", None), ("zoning", "zoning", None)]
 
 
-def mirror_upstream(config_path: Path, from_stage: str) -> None:
+def mirror_upstream(config_path: Path, from_stage: str, only: str | None = None) -> None:
     """Mirror the county run's outputs that the stages from ``from_stage`` on read and no earlier of them writes
-    (with their tags), instead of computing them: to measure the later stages alone."""
+    (with their tags), instead of computing them: to measure the later stages alone. With ``only`` (a stage name),
+    only what that stage reads, just before it runs (``--lean-disk``)."""
     import rasterio
 
     from risk import io
@@ -260,10 +272,13 @@ def mirror_upstream(config_path: Path, from_stage: str) -> None:
     region_dir = Path(json.loads((config_path.parent / "region.json").read_text())["source_results"])
     results = config_path.parent / "results"
     produced, needed = set(), []
-    for _, rule, hazard in stages[start:]:
+    for name, rule, hazard in stages[start:]:
         sm = mock_snakemake(rule, configfile=config_path, **({"hazard": hazard} if hazard else {}))
-        needed += [Path(f) for f in sm.input if str(f).endswith(".tif") and Path(f).is_relative_to(results)
-                   and str(f) not in produced and not Path(f).exists() and Path(f) not in needed]
+        if only is None or name == only:
+            needed += [Path(f) for f in sm.input if str(f).endswith(".tif") and Path(f).is_relative_to(results)
+                       and str(f) not in produced and not Path(f).exists() and Path(f) not in needed]
+        if name == only:
+            break
         produced |= {str(f) for f in sm.output}
     county = io.read_grid(region_dir / "grid" / "grid.json")
     region = io.read_grid(results / "grid" / "grid.json").with_chunk(1024)
@@ -275,7 +290,30 @@ def mirror_upstream(config_path: Path, from_stage: str) -> None:
                 tags = f.tags()
             path.parent.mkdir(parents=True, exist_ok=True)
             write_rasters({path: mirror.raster(src, "float32")}, region, tags={str(path): tags})
-    print(f"mirrored {len(needed)} rasters of the stages before {from_stage}")
+    print(f"mirrored {len(needed)} rasters of the stages before {from_stage}"
+          + (f" that {only} reads" if only else ""))
+
+
+def prune(config_path: Path, later: list[tuple[str, str, str | None]]) -> float:
+    """Remove the region's result rasters that none of the ``later`` stages reads (``--lean-disk``); GiB freed."""
+    from risk.mock import mock_snakemake
+
+    results = (config_path.parent / "results").resolve()
+    read = set()
+    for _, rule, hazard in later:
+        sm = mock_snakemake(rule, configfile=config_path, **({"hazard": hazard} if hazard else {}))
+        read |= {Path(f).resolve() for f in sm.input}
+    freed = 0
+    for f in results.rglob("*.tif"):
+        if f.resolve() not in read:
+            freed += f.stat().st_size
+            f.unlink()
+    return freed / 2 ** 30
+
+
+def results_gib(folder: Path) -> float:
+    """Size of the region's results folder (GiB)."""
+    return sum(f.stat().st_size for f in (folder / "results").rglob("*") if f.is_file()) / 2 ** 30
 
 
 def run_stage(config_path: Path, rule: str, hazard: str | None, report: Path) -> None:
@@ -359,8 +397,9 @@ def check_source(source_config: Path) -> None:
 
 def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     folder.mkdir(parents=True, exist_ok=True)
-    t = run_child(["--setup", str(args.source_config), "--cells", str(size), "--dir", str(folder)],
-                  args.max_rss_mb, folder / "setup.log")
+    t = run_child(["--setup", str(args.source_config), "--cells", str(size), "--dir", str(folder),
+                   *(["--from-stage", args.from_stage] if args.from_stage else []),
+                   *(["--lean-disk"] if args.lean_disk else [])], args.max_rss_mb, folder / "setup.log")
     if t["returncode"]:
         raise SystemExit(f"making the region failed (exit {t['returncode']}); see {folder / 'setup.log'}")
     cells = json.loads((folder / "region.json").read_text())["cells"]
@@ -371,16 +410,22 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     rows = []
     stages = stage_list(config)
     skip = [s[0] for s in stages].index(args.from_stage) if args.from_stage else 0
+    peak_disk = 0.0
     for i, (name, rule, hazard) in enumerate(stages):
         if 0 < i < skip:
             continue
-        if i == skip and skip:
-            t = run_child(["--mirror-upstream", str(config), "--from-stage", args.from_stage], args.max_rss_mb,
-                          folder / "mirror_upstream.log")
+        if (i == skip and skip) or (args.lean_disk and i):
+            first = stages[skip if skip else 0][0]
+            t = run_child(["--mirror-upstream", str(config), "--from-stage", first,
+                           *(["--only", name] if args.lean_disk else [])], args.max_rss_mb,
+                          folder / f"mirror_upstream{'_' + name if args.lean_disk else ''}.log")
             if t["returncode"]:
                 raise SystemExit(f"mirroring the upstream outputs failed; see {folder / 'mirror_upstream.log'}")
-            print(f"(stages before {args.from_stage} not run: their outputs mirrored from the county run in "
-                  f"{t['wall_process']:.0f} s, not in the table)", flush=True)
+            if args.lean_disk:
+                print(f"(what {name} reads from stages not run mirrored in {t['wall_process']:.0f} s)", flush=True)
+            else:
+                print(f"(stages before {args.from_stage} not run: their outputs mirrored from the county run in "
+                      f"{t['wall_process']:.0f} s, not in the table)", flush=True)
         report = folder / f"{name}.json"
         r = run_child(["--stage", rule, "--config", str(config), "--report", str(report),
                        *(["--hazard", hazard] if hazard else [])], args.max_rss_mb, folder / f"{name}.log")
@@ -393,11 +438,18 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
             why = f"aborted past {args.max_rss_mb:.0f} MB" if r["aborted"] else f"failed (exit {r['returncode']})"
             print(f"| {name} | {why}, see {folder / (name + '.log')} | | | {r['rss']:.0f} |", flush=True)
         rows.append(row)
+        peak_disk = max(peak_disk, results_gib(folder))
         if r["returncode"]:
             break  # the next stages need this one's outputs
-    du = sum(f.stat().st_size for f in (folder / "results").rglob("*") if f.is_file()) / 2 ** 30
+        if args.lean_disk and i + 1 < len(stages):
+            log = folder / f"prune_{name}.log"
+            t = run_child(["--prune", str(config), "--after", name], args.max_rss_mb, log)
+            if t["returncode"]:
+                raise SystemExit(f"removing the rasters no later stage reads failed; see {log}")
+    lean = ": inputs mirrored just before each stage, removed once no later stage reads them" if args.lean_disk else ""
     print(f"stages: wall {sum(r.get('wall', 0) for r in rows):.0f} s, CPU {sum(r.get('cpu', 0) for r in rows):.0f} s; "
-          f"results {du:.1f} GiB on disk; machine now: {machine()}", flush=True)
+          f"results {results_gib(folder):.1f} GiB on disk (at most {peak_disk:.1f} GiB after a stage{lean}); "
+          f"machine now: {machine()}", flush=True)
     (folder / "rows.json").write_text(json.dumps(rows))
     return cells, rows
 
@@ -442,7 +494,13 @@ def main(argv=None) -> None:
     ap.add_argument("--from-stage", default=None,
                     help="run build_grid, then only the stages from this one on; what they read from the stages "
                          "skipped is mirrored from the county run's outputs (to measure the late stages alone)")
+    ap.add_argument("--lean-disk", action="store_true",
+                    help="mirror each stage's upstream rasters just before it and remove the rasters no later stage "
+                         "reads after it: the disk holds about one stage's inputs and outputs (for 10^9 cells)")
     ap.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--prune", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--after", help=argparse.SUPPRESS)
+    ap.add_argument("--only", help=argparse.SUPPRESS)
     ap.add_argument("--mirror-upstream", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--stage", help=argparse.SUPPRESS)
@@ -451,10 +509,17 @@ def main(argv=None) -> None:
     ap.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.setup:
-        region_config(args.setup.resolve(), int(args.cells[0]), args.dir)
+        late = args.from_stage not in (None, "build_grid", "terrain", "indicators")  # no stage reads the DEM
+        region_config(args.setup.resolve(), int(args.cells[0]), args.dir, fine_inputs=not late,
+                      survey_rasters=not args.lean_disk)
         return
     if args.mirror_upstream:
-        mirror_upstream(args.mirror_upstream, args.from_stage)
+        mirror_upstream(args.mirror_upstream, args.from_stage, args.only)
+        return
+    if args.prune:
+        stages = stage_list(args.prune)
+        later = stages[[s[0] for s in stages].index(args.after) + 1:]
+        print(f"removed {prune(args.prune, later):.1f} GiB that no stage after {args.after} reads")
         return
     if args.stage:
         run_stage(args.config, args.stage, args.hazard, args.report)

@@ -302,6 +302,29 @@ def test_prefecture_benchmark_mirrors_the_run_and_times_every_raster_stage(run, 
     assert z.shape == mirrored.shape and set(np.unique(z)) <= {0, 1, 2, 3, 4, 5} and (z > 0).mean() > 0.2
 
 
+def test_prefecture_benchmark_lean_disk_keeps_only_what_later_stages_read(run, tmp_path):
+    """--lean-disk (for 10⁹ cells): upstream rasters mirrored just before the stage that reads them, and removed
+    once no later stage reads them, so the disk holds about one stage's inputs and outputs."""
+    tmp, cfg, cfg_path = run
+    proc = subprocess.run([sys.executable, "bench/bench_region.py", "--source-config", str(cfg_path), "--cells",
+                           "3.2e4", "--from-stage", "combine_risk", "--lean-disk", "--keep", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stages = [line.split("|")[1].strip() for line in proc.stdout.splitlines()
+              if line.startswith("| ") and not line.startswith(("| stage", "| ---"))]
+    assert stages == ["build_grid", "combine_risk", "zoning"]
+    region = tmp_path / "n3e04"
+    assert "mirrored 17 rasters" in (region / "mirror_upstream_combine_risk.log").read_text()  # hazards, E and V
+    assert not (region / "inputs" / "dem.tif").exists()  # no stage from combine_risk on reads the DEM
+    results = region / "results"
+    assert not list((results / "hazard").rglob("*.tif")) and not list((results / "exposure").rglob("*.tif"))
+    assert "GiB that no stage after combine_risk reads" in (region / "prune_combine_risk.log").read_text()
+    for h in HAZARDS:  # what zoning read, and what it wrote
+        assert (results / "risk" / f"{h}.tif").exists() and (results / "zoning" / f"{h}.tif").exists()
+    with rasterio.open(results / "zoning" / "multi_hazard.tif") as src:
+        assert (src.read(1) > 0).mean() > 0.2
+
+
 def test_rectified_points_scenario_lowers_their_risk_and_compare_reports_it(run, tmp_path):
     tmp, cfg, cfg_path = run
     reg = pd.read_csv(tmp / "results" / "points" / "risk_register.csv", encoding="utf-8-sig", keep_default_na=False)
