@@ -1,8 +1,8 @@
 """Checks at the door: is each input usable and plausible, before any rule does work?
 
 Pure functions over arrays and frames; each returns a list of :class:`Problem` (empty: nothing to say).
-Opening the inputs cheaply (a decimated sample of a raster over the study area, never the whole raster) is
-:mod:`risk.io.inputs`; putting a config's inputs through these checks is :func:`risk.validate.check_inputs`.
+Opening the inputs cheaply (a decimated sample of a raster over the study area; its value range over every
+cell, a window at a time) is :mod:`risk.io.inputs`; putting a config's inputs through these checks is :func:`risk.validate.check_inputs`.
 
 An ``error`` stops the run before any rule does work (all of them listed at once); a ``warning`` goes to
 ``<results>/validation_warnings.csv`` and the report.
@@ -82,28 +82,35 @@ def coverage_problems(values: np.ndarray, file: str, key: str, min_coverage: flo
     return []
 
 
-def range_problems(values: np.ndarray, file: str, key: str, valid_range, unit: str = "") -> list[Problem]:
+def range_problems(values: np.ndarray, file: str, key: str, valid_range, unit: str = "",
+                   every_cell: tuple | None = None) -> list[Problem]:
     """Values outside the physically plausible range ``(lower, upper)`` of a layer (``None``: no bound).
 
     An out-of-range value that is a usual nodata sentinel (-9999, -32768, 65535, ...) is named as an unmasked
-    nodata value.
+    nodata value. ``every_cell`` (``(n_below, lowest, n_above, highest)`` over every cell of the area's extent,
+    :func:`risk.io.inputs.cells_outside`) adds what falls between the sample's points: a lone unmasked cell.
     """
     v = np.asarray(values, dtype="float64")
     v = v[np.isfinite(v)]
-    if v.size == 0 or valid_range is None:
+    if valid_range is None or (v.size == 0 and every_cell is None):
         return []
     lower, upper = valid_range
+    n_lo, lowest, n_hi, highest = every_cell if every_cell is not None else (0, np.nan, 0, np.nan)
     out = []
-    for bad, bound, word, extreme in ((v < lower if lower is not None else None, lower, "below", np.min),
-                                      (v > upper if upper is not None else None, upper, "above", np.max)):
-        if bad is None or not bad.any():
+    for bad, bound, word, extreme, n, exact in (
+            (v < lower if lower is not None else None, lower, "below", np.min, n_lo, lowest),
+            (v > upper if upper is not None else None, upper, "above", np.max, n_hi, highest)):
+        if bad is None or not (bad.any() or n):
             continue
-        worst = float(extreme(v[bad]))
+        worst = float(exact) if n else float(extreme(v[bad]))
         hint = (f"; {worst:g} looks like an unmasked nodata value: set it as the raster's nodata"
                 if any(np.isclose(worst, s) for s in SENTINELS) else "; check the units and the nodata value")
+        share = bad.mean() if bad.size else 0.0
+        where = (f"{_pct(share)} of the study area has" if share >= 0.0005 else
+                 f"{n:,} cell(s) in the study area's extent have" if n else "under 0.1 % of the study area has")
         out.append(Problem(file, "value_range", ERROR,
-                           f"{key}: {_pct(bad.mean())} of the study area has values {word} the plausible "
-                           f"{bound:g} {unit} ({'lowest' if word == 'below' else 'highest'} {worst:g}){hint}"))
+                           f"{key}: {where} values {word} the plausible {bound:g} {unit} "
+                           f"({'lowest' if word == 'below' else 'highest'} {worst:g}){hint}"))
     return out
 
 

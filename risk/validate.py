@@ -163,7 +163,7 @@ def _check_input(key, path: Path, aoi, config, settings, present) -> list[Proble
 
 def _raster_problems(key, path: Path, aoi, config, settings) -> list[Problem]:
     from risk.checks import code_problems, coverage_problems, range_problems, range_settings
-    from risk.io.inputs import sample_in_area
+    from risk.io.inputs import cells_outside, sample_in_area
 
     if aoi is None:
         import rasterio
@@ -182,7 +182,8 @@ def _raster_problems(key, path: Path, aoi, config, settings) -> list[Problem]:
         out += code_problems(values, str(path), label, codes)
     ranges = range_settings(settings["ranges"])
     if key in ranges:
-        out += range_problems(values, str(path), label, ranges[key], RASTERS.get(key, ""))
+        every_cell = cells_outside(path, aoi, *ranges[key])  # a lone unmasked cell falls between the sample's points
+        out += range_problems(values, str(path), label, ranges[key], RASTERS.get(key, ""), every_cell)
     return out
 
 

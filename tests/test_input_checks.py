@@ -222,6 +222,40 @@ def test_an_unmasked_32767_dem_block_is_named_too(world):
     assert "above the plausible 9000 m" in p.message and "32767" in p.message
 
 
+def test_a_lone_unmasked_dem_cell_between_the_sample_points_is_found(world):
+    v = _field(200, 800)
+    v[33, 41] = -9999  # one cell: the 16-point sample across the area cannot see it
+    _raster(path_of(world, "dem"), v)
+    world["config"]["input_checks"]["sample_cells"] = 16
+    p = only(check(world))
+    assert p.check == "value_range" and "1 cell(s) in the study area's extent" in p.message
+    assert "below the plausible -500 m (lowest -9999)" in p.message and "unmasked nodata" in p.message
+
+
+def test_every_cell_is_counted_across_windows_not_aligned_with_the_area(tmp_path):
+    from risk.io.inputs import cells_outside
+
+    rng = np.random.default_rng(5)
+    z = rng.uniform(0, 100, (300, 420)).astype("f4")
+    lo, hi = rng.integers(0, z.size, 7), rng.integers(0, z.size, 3)
+    z.flat[lo], z.flat[hi] = -9999, 32767
+    z[0, 0] = np.nan  # nodata is not a value
+    path = tmp_path / "t.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=300, width=420, count=1, dtype="float32", crs=CRS,
+                       transform=from_origin(X0, Y1, 10, 10), tiled=True, blockxsize=64, blockysize=64,
+                       nodata=np.nan) as dst:
+        dst.write(z, 1)
+    aoi = gpd.GeoDataFrame(geometry=[box(X0 + 135, Y1 - 2_915, X0 + 3_925, Y1 - 45)], crs=CRS)  # rows 4-291, cols 13-392
+    window = z[4:292, 13:393]
+    expected = (int((window < 0).sum()), int((window > 1000).sum()))
+    assert expected[0] > 0 and expected[1] > 0 and expected != (7, 3)  # some bad cells lie outside the window
+    for strip in (64 * 64, 5_000, 10**7):  # one block at a time, windows cut across blocks, the whole area at once
+        n_lo, lowest, n_hi, highest = cells_outside(path, aoi, 0, 1000, strip_cells=strip)
+        assert (n_lo, lowest, n_hi, highest) == (expected[0], -9999.0, expected[1], 32767.0)
+    n_lo, lowest, n_hi, highest = cells_outside(path, aoi, None, 10**6)
+    assert n_lo == n_hi == 0 and np.isnan(lowest) and np.isnan(highest)
+
+
 def test_negative_population_is_refused(world):
     v = _field(0, 50)
     v[20:25, 20:25] = -3

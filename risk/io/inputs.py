@@ -1,4 +1,5 @@
-"""Opening inputs cheaply for the checks at the door (:mod:`risk.checks`): a raster is sampled, never read whole."""
+"""Opening inputs cheaply for the checks at the door (:mod:`risk.checks`): a raster is sampled, and read
+whole only for its value range, a window of blocks at a time."""
 
 from __future__ import annotations
 
@@ -75,3 +76,65 @@ def _rows_of_blocks_bytes(src, win) -> int:
     bh, bw = src.block_shapes[0]
     row = math.ceil(win.width / bw) * bh * bw * (np.dtype(src.dtypes[0]).itemsize + 1)
     return max(16, math.ceil(2 * row / 2**20)) * 2**20
+
+
+def cells_outside(path, aoi, lower: float | None, upper: float | None,
+                  strip_cells: int = 4 * 2**20) -> tuple[int, float, int, float]:
+    """Exact counts of a raster's valid cells below ``lower`` and above ``upper`` over the study area's extent.
+
+    The sample of :func:`sample_in_area` sees one cell in every few (about 3 on the 30 m demo, 40 at 10⁹ cells):
+    a lone unmasked -9999 cell, or a block smaller than that spacing, slips between its points and gives a
+    10 km relief or a sink there. This reads every cell of the window over the area's bounding box, in windows
+    of whole blocks (about ``strip_cells`` cells each: memory stays flat whatever the raster's size).
+
+    Parameters
+    ----------
+    path : path
+        The raster (with a CRS).
+    aoi : geopandas.GeoDataFrame
+        The study area (any CRS).
+    lower, upper : float or None
+        The plausible range (``None``: no bound on that side).
+    strip_cells : int
+        Cells read at a time (at least one block).
+
+    Returns
+    -------
+    n_below, lowest, n_above, highest : int, float, int, float
+        How many cells lie below ``lower`` and the lowest of them (NaN when none), the same above ``upper``.
+    """
+    import rasterio
+    from rasterio.windows import Window, from_bounds
+
+    n_lo = n_hi = 0
+    lowest = highest = math.nan
+    with rasterio.open(path) as src:
+        left, bottom, right, top = aoi.to_crs(src.crs).total_bounds
+        win = from_bounds(left, bottom, right, top, src.transform)
+        c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
+        c1 = min(src.width, math.ceil(win.col_off + win.width))
+        r1 = min(src.height, math.ceil(win.row_off + win.height))
+        if c1 <= c0 or r1 <= r0:
+            return n_lo, lowest, n_hi, highest
+        (bh, bw), itemsize = src.block_shapes[0], np.dtype(src.dtypes[0]).itemsize
+        cols = max(bw, strip_cells // bh // bw * bw)
+        rows = max(bh, strip_cells // min(cols, c1 - c0) // bh * bh)
+        cache = max(16 * 2**20, 2 * rows * cols * (itemsize + 1))  # windows on block edges: each block read once
+        with rasterio.Env(GDAL_CACHEMAX=cache):
+            for r in range(r0 - r0 % bh, r1, rows):
+                for c in range(c0 - c0 % bw, c1, cols):
+                    ra, ca = max(r, r0), max(c, c0)
+                    a = src.read(1, window=Window(ca, ra, min(c + cols, c1) - ca, min(r + rows, r1) - ra),
+                                 masked=True)
+                    for bound, side in ((lower, -1), (upper, 1)):
+                        if bound is None:
+                            continue
+                        bad = ((a < bound) if side < 0 else (a > bound)).filled(False)
+                        if not bad.any():
+                            continue
+                        worst = float(a.data[bad].min() if side < 0 else a.data[bad].max())
+                        if side < 0:
+                            n_lo, lowest = n_lo + int(bad.sum()), float(np.fmin(lowest, worst))
+                        else:
+                            n_hi, highest = n_hi + int(bad.sum()), float(np.fmax(highest, worst))
+    return n_lo, lowest, n_hi, highest
