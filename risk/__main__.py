@@ -48,14 +48,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(args: argparse.Namespace) -> int:
     import subprocess
 
+    from risk.config import ConfigError, check_config_file, results_dir_of
+
+    try:  # before Snakemake reads it: Snakemake would run its templating and stop on YAML without the line
+        config = check_config_file(args.config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--profile",
            str(ROOT / "profiles" / "local"), "--configfile", str(Path(args.config).resolve()), *args.targets]
     if args.dry_run:
         cmd.append("-n")
     elif not args.no_report and not args.targets:  # the whole run's report, by the same Snakemake process
-        from risk.config import load_yaml, results_dir_of
-
-        results = results_dir_of(load_yaml(args.config))
+        results = results_dir_of(config)
         report = Path(results) if Path(results).is_absolute() else ROOT / results
         cmd += ["--report", str(report / "report.html"), "--report-after-run"]
     return subprocess.run(cmd, cwd=ROOT, check=False).returncode
@@ -79,15 +84,15 @@ def _scenario(args: argparse.Namespace) -> int:
 
     import yaml
 
-    from risk.config import ConfigError, load_yaml, validate_config
+    from risk.config import ConfigError, check_config_file, validate_config
     from risk.followup.scenario import merge_config
     from risk.io import write_text
     from risk.io.scenario import backdate_checked_inputs, scenario_inputs, seed_results
 
     schema = ROOT / "workflow" / "schemas" / "config.schema.yaml"
-    try:
-        base = validate_config(load_yaml(args.base), schema)
-        cfg = validate_config(merge_config(load_yaml(args.base), load_yaml(args.overlay)), schema)
+    try:  # each file as a config file first: a YAML error named with its line, templating refused
+        base = validate_config(check_config_file(args.base), schema)
+        cfg = validate_config(merge_config(check_config_file(args.base), check_config_file(args.overlay)), schema)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -603,6 +603,29 @@ def test_a_bad_config_is_named_by_risk_validate(world, capsys, text, expected):
     assert expected in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ('__use_yte__: true\n?if True:\n  x: ?__import__("pathlib").Path("{marker}").write_text("1")\n',
+     "templating (__use_yte__) is switched off"),                      # Snakemake would run this Python
+    ("aoi: a.geojson\ngrid:\n  crs: [EPSG:4549\n", "not valid YAML (line 4"),  # Snakemake names no line
+    ("{{}}\n", "the config is empty"),
+])
+@pytest.mark.parametrize("command", ["run", "scenario"])
+def test_risk_run_and_scenario_refuse_a_bad_config_before_snakemake_reads_it(tmp_path, capsys, monkeypatch, text,
+                                                                             expected, command):
+    from risk.__main__ import main
+
+    started = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: started.append(a))
+    marker = tmp_path / "templating_ran"
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text.format(marker=marker), encoding="utf-8")
+    argv = ["run", "--config", str(cfg)] if command == "run" else ["scenario", str(cfg), "-n"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {cfg}: ") and expected in err and "Traceback" not in err
+    assert started == [] and not marker.exists()  # Snakemake never started
+
+
 # -- one clear message per failure ----------------------------------------------------------------------
 SCRIPT = """
 import sys
