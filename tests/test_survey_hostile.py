@@ -28,6 +28,7 @@ CASES = [
     ("W1,a,城关街道,119.20,41.00,0.5,1e309", "out_of_range"),
     ("W1,a,城关街道,119.20,41.00,0.5,1e20", "out_of_range"),
     ("W1,a,城关街道,119.20,41.00,0.5,99999999999999999999", "out_of_range"),
+    ("W1,a,城关街道,119.20,41.00,0.5,1000000000000000", "out_of_range"),  # fits 2**53, but 10^15 people
     ("W1,a,城关街道,119.20,41.00,0.5,inf", "unreadable"),
     ("W1,a,城关街道,119.20,41.00,60,10", "out_of_range"),
     ("W1,a,城关街道,119.20,41.00,0.5,-5", "out_of_range"),
@@ -57,6 +58,21 @@ def test_whole_numbers_beyond_2_53_are_out_of_range_and_below_are_kept():
     assert P.parse_int(str(2**53)) == 2**53
     with pytest.raises(P.OutOfRangeError, match="too large"):
         P.parse_int(str(2**53 * 4))
+
+
+def test_absurd_numbers_already_stored_as_numbers_are_out_of_range(tmp_path):
+    # a GeoPackage hands numbers over as floats, never as text: 1e20 kV or a 10^6 t crane is no number to score on
+    from shapely.geometry import Point
+
+    gdf = gpd.GeoDataFrame({"编号": ["P1", "P2", "P3"], "电压等级（kV）": [220.0, 1e20, 1_000.0]},
+                           geometry=[Point(119.20 + i / 100, 41.0) for i in range(3)], crs="EPSG:4326")
+    gdf.to_file(tmp_path / "p.gpkg", driver="GPKG")
+    r = ingest(check_sources([{"path": "p.gpkg", "category": "power"}], tmp_path), AOI, "EPSG:4549", 500)
+    assert list(r.layers["power"]["id"]) == ["P1", "P3"] and list(r.layers["power"]["voltage_kv"]) == [220.0, 1000.0]
+    (row,) = r.rejected.itertuples()
+    assert (row.source_row, row.reason) == (2, "out_of_range")
+    assert row.message.startswith("voltage_kv = 1e+20 kV (电压等级（kV）: ")
+    assert row.message.endswith("is out of range: expected > 0 and <= 1100 kV")
 
 
 def test_a_formatted_cell_far_below_the_data_does_not_make_a_million_rows(tmp_path):

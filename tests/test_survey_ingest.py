@@ -92,7 +92,7 @@ def test_reason_messages_say_what_is_wrong(messy):
     assert msg[6].startswith("lon/lat (41, 119.2) in EPSG:4326: latitude 119.2 is beyond ±90")
     assert msg[7].startswith("lon/lat (200, 41) in EPSG:4326: longitude 200 is beyond ±180")
     assert msg[9] == "height_m = -3 m (高度（cm）: '-300') is out of range: expected 0–300 m"
-    assert msg[10] == "rated_load_t = 0 t (额定起重量（t）: '0') is out of range: expected > 0 t"
+    assert msg[10] == "rated_load_t = 0 t (额定起重量（t）: '0') is out of range: expected > 0 and <= 20,000 t"
     assert "'很高' is not a number" in msg[11]
     assert "'上周' is not a date" in msg[12]
     assert "id 'C1' already used in crane by 大型起重设备.csv row 2 (kept)" in msg[13]

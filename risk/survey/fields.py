@@ -42,7 +42,10 @@ class Field:
     categories : frozenset of str
         Categories the field belongs to.
     lo, hi : float or None
-        Valid range; ``lo_open`` / ``hi_open`` make a bound exclusive (``> 0`` rather than ``>= 0``).
+        Valid range; ``lo_open`` / ``hi_open`` make a bound exclusive (``> 0`` rather than ``>= 0``). Where the
+        contract gives no upper bound, ``hi`` is beyond anything real (1,100 kV, the highest voltage in service;
+        20,000 t, the largest crane built; a year of ponding; 10⁸ people, 万元 or m²), so that an overflowed or
+        mistyped number (1e20 kV) is an ``out_of_range`` rejection rather than a point scored on it.
     unit : str or None
         Canonical unit, also the dimension used to convert other units (see :data:`UNITS`).
     label : str
@@ -72,15 +75,21 @@ class Field:
         return True
 
     def range_text(self) -> str:
-        """The range as people write it, e.g. ``0–10 m`` or ``> 0 t``."""
+        """The range as people write it, e.g. ``0–10 m``, ``> 0 t`` or ``> 0 and <= 1,100 kV``."""
         unit = f" {self.unit}" if self.unit else ""
-        if self.lo is not None and self.hi is not None:
-            return f"{self.lo:g}–{self.hi:g}{unit}"
-        if self.lo is not None:
-            return f"{'>' if self.lo_open else '>='} {self.lo:g}{unit}"
-        if self.hi is not None:
-            return f"{'<' if self.hi_open else '<='} {self.hi:g}{unit}"
+        lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {_num(self.lo)}"
+        hi = None if self.hi is None else f"{'<' if self.hi_open else '<='} {_num(self.hi)}"
+        if lo and hi:
+            closed = not (self.lo_open or self.hi_open)
+            return f"{_num(self.lo)}–{_num(self.hi)}{unit}" if closed else f"{lo} and {hi}{unit}"
+        if lo or hi:
+            return f"{lo or hi}{unit}"
         return "any value"
+
+
+def _num(x: float) -> str:
+    """``10``, ``0.5``, ``20,000``, ``100,000,000``: a bound as people read it."""
+    return f"{x:,.0f}" if float(x).is_integer() and abs(x) >= 1e4 else f"{x:g}"
 
 
 _W = frozenset({"waterlogging"})
@@ -108,19 +117,19 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
         "采集日期", "采集时间", "survey_date", "surveyed_on"), label="调查日期"),
     Field("exposed_people", "int", (
         "威胁人数", "影响人数", "受威胁人数", "威胁人口", "影响人口", "受影响人数", "涉及人数", "exposed_people"),
-        lo=0, unit="人", label="威胁人数"),
+        lo=0, hi=1e8, unit="人", label="威胁人数"),
     Field("exposed_property", "float", (
         "威胁财产（万元）", "潜在经济损失（万元）", "威胁财产", "潜在经济损失", "威胁资产", "受威胁财产",
-        "影响财产", "潜在损失", "exposed_property"), lo=0, unit="万元", label="威胁财产"),
+        "影响财产", "潜在损失", "exposed_property"), lo=0, hi=1e8, unit="万元", label="威胁财产"),
     Field("max_depth_m", "float", (
         "最大积水深度（m）", "积水深度", "最大积水深度", "最大水深", "积水深", "水深", "max_depth",
         "max_depth_m", "depth"), categories=_W, lo=0, hi=10, unit="m", label="最大积水深度"),
     Field("area_m2", "float", (
         "积水面积（m²/㎡）", "面积", "积水面积", "广告牌面积", "牌面面积", "广告面积", "area", "area_m2"),
-        categories=_WB, lo=0, lo_open=True, unit="m2", label="面积"),
+        categories=_WB, lo=0, lo_open=True, hi=1e8, unit="m2", label="面积"),
     Field("duration_h", "float", (
         "积水时长（h）", "退水时间", "积水时长", "积水时间", "退水时长", "积水持续时间", "duration",
-        "duration_h"), categories=_W, lo=0, unit="h", label="积水时长"),
+        "duration_h"), categories=_W, lo=0, hi=8784, unit="h", label="积水时长"),
     Field("kind", "text", (
         "设备类型", "设施类型", "结构类型", "类型", "类别", "种类", "设备种类", "形式", "型式", "起重机类型",
         "广告牌类型", "type", "kind"), categories=_STRUCTURES, label="类型"),
@@ -129,10 +138,10 @@ FIELDS: dict[str, Field] = {f.name: f for f in (
         "height", "height_m"), categories=_STRUCTURES, lo=0, hi=300, unit="m", label="高度"),
     Field("rated_load_t", "float", (
         "额定起重量（t）", "额定起重量", "最大起重量", "起重量", "额定载荷", "rated_load", "rated_load_t"),
-        categories=frozenset({"crane"}), lo=0, lo_open=True, unit="t", label="额定起重量"),
+        categories=frozenset({"crane"}), lo=0, lo_open=True, hi=20_000, unit="t", label="额定起重量"),
     Field("voltage_kv", "float", (
         "电压等级（kV）", "电压等级", "电压", "额定电压", "voltage", "voltage_kv"),
-        categories=frozenset({"power"}), lo=0, lo_open=True, unit="kV", label="电压等级"),
+        categories=frozenset({"power"}), lo=0, lo_open=True, hi=1_100, unit="kV", label="电压等级"),
     Field("installed_on", "date_or_year", (
         "安装日期", "安装年份", "建成年份", "安装时间", "建成时间", "建成日期", "建设年份", "建造年份",
         "投运日期", "投运年份", "投运时间", "installed_on", "year_built"), label="安装日期"),
