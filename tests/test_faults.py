@@ -14,8 +14,6 @@ import yaml
 
 from tests.test_pipeline import ROOT, small_config
 
-pytestmark = pytest.mark.slow
-
 SKIP = ("logs", "benchmarks")  # run-specific: timings and log lines
 SKIP_FILES = ("manifest.json",)  # lists this run's own paths (risk.qgz is compared: its date is the data's)
 
@@ -37,6 +35,7 @@ def _files(results: Path) -> dict[str, Path]:
             if p.is_file() and p.relative_to(results).parts[0] not in SKIP and p.name not in SKIP_FILES}
 
 
+@pytest.mark.slow
 def test_a_killed_run_reruns_to_the_same_bytes(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     config = _config(tmp_path)  # one folder for both runs: outputs that name their inputs' paths compare equal
@@ -66,3 +65,20 @@ def test_a_killed_run_reruns_to_the_same_bytes(tmp_path):
     assert sorted(a) == sorted(b)
     differ = [k for k in a if not filecmp.cmp(a[k], b[k], shallow=False)]
     assert differ == [], f"{len(differ)} outputs differ after kill and rerun: {differ[:10]}"
+
+
+def test_a_stale_lock_is_cleared_only_when_no_snakemake_works_in_the_folder(tmp_path):
+    from risk.runtime import clear_stale_lock
+
+    locks = tmp_path / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    assert clear_stale_lock(tmp_path) is False  # no lock, nothing to do
+    (locks / "0.input.lock").write_text("x")
+    # a live run in the folder (its command line names snakemake, its working directory is the folder)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "snakemake"], cwd=tmp_path)
+    try:
+        assert clear_stale_lock(tmp_path) is False and (locks / "0.input.lock").exists()
+    finally:
+        live.kill()
+        live.wait()
+    assert clear_stale_lock(tmp_path) is True and list(locks.iterdir()) == []  # the killed run's lock, removed
