@@ -50,8 +50,9 @@ def _pct(share: float) -> str:
 
 
 # -- rasters: values sampled at cell centres inside the study area --------------------------------------
-SENTINELS = (-9999.0, -32768.0, -32767.0, 32767.0, 65535.0, 255.0, -3.4028234663852886e38, 3.4028234663852886e38)
-"""Values that data providers use for "no data"; found unmasked, they are named as such."""
+SENTINELS = (-9999.0, -32768.0, -32767.0, 32767.0, 65535.0, 255.0, -3.4028234663852886e38, 3.4028234663852886e38,
+             0.0)
+"""Values that data providers use for "no data"; found unmasked (out of a layer's range), they are named as such."""
 
 
 def coverage_problems(values: np.ndarray, file: str, key: str, min_coverage: float) -> list[Problem]:

@@ -167,6 +167,20 @@ def test_rain_covering_a_third_of_the_area_stops_with_the_uncovered_share(world)
     assert 60 < share < 72  # about two thirds of the area uncovered
 
 
+@pytest.mark.parametrize(("key", "lo", "hi", "bound"), [("rain_max24h", 80, 150, "1 mm"), ("wind50", 20, 30, "1 m/s"),
+                                                     ("pga", 0.1, 0.2, "0.001 g")])
+def test_a_hazard_raster_clipped_to_a_third_and_filled_with_zeros_is_refused(world, key, lo, hi, bound):
+    # the same raster as above, but its uncovered two thirds written as 0 rather than nodata: "covered" by zeros
+    v = _field(lo, hi)
+    v[:, 24:] = 0
+    _raster(path_of(world, key), v, nodata=None)
+    p = only(check(world))
+    assert p.check == "value_range" and f"inputs.{key}" in p.message
+    assert f"below the plausible {bound} (lowest 0); 0 looks like an unmasked nodata value" in p.message
+    share = float(p.message.split(" % of the study area")[0].split(": ")[-1])
+    assert 60 < share < 72
+
+
 def test_a_raster_elsewhere_covers_nothing(world):
     _raster(path_of(world, "pga"), _field(0.1, 0.2, (10, 10)), bounds=(X1 + 10_000, Y0, X1 + 20_000, Y1))
     p = only(check(world))
@@ -543,6 +557,20 @@ def test_a_missing_survey_file_is_named(world):
     world["config"]["survey"]["sources"][0]["path"] = str(world["dir"] / "没有.csv")
     p = only(check(world))
     assert p.check == "survey" and "没有.csv" in p.message
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ('编号,经度,纬度\n"A1","119,250","41,003"\n"A2","119,251","41,004"\n'.encode(), "comma as the decimal mark"),
+    (b"PK\x03\x04 not a workbook", "is not a readable .xlsx workbook"),
+    ("编号,名称\nA1,甲\n".encode(), "no coordinates found"),
+], ids=["comma_decimals", "broken_xlsx", "no_coordinates"])
+def test_an_unusable_survey_file_is_named_at_the_door(world, content, expected):
+    # at the door, with the other inputs: the run stops before any rule works (every rule waits for the door)
+    name = "内涝点.xlsx" if content.startswith(b"PK") else "内涝点.csv"
+    (world["dir"] / name).write_bytes(content)
+    world["config"]["survey"]["sources"][0]["path"] = str(world["dir"] / name)
+    p = only(check(world))
+    assert p.check == "survey" and name in p.message and expected in p.message
 
 
 def test_every_problem_is_listed_at_once(world):
