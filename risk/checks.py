@@ -233,10 +233,20 @@ def vector_problems(gdf, file: str, key: str, kinds: Iterable[str], *, required:
 
 
 def townships_problems(towns, aoi, file: str, min_coverage: float, key: str = "inputs.townships") -> list[Problem]:
-    """Townships (repaired, in a projected CRS) against the study area ``aoi``: no zero-area township, full cover."""
+    """Townships (repaired, in a projected CRS) against the study area ``aoi``: no zero-area township, full cover,
+    no overlap (a place in two townships is counted in both: the county totals, sums over townships, twice) and
+    no code or name given twice."""
     import shapely
 
     out = []
+    for field in ("code", "name"):
+        if field in towns.columns:
+            twice = towns[field].notna() & towns[field].duplicated(keep=False)
+            if twice.any():
+                out.append(Problem(file, "duplicate", ERROR,
+                                   f"{key}: {field} {', '.join(map(repr, towns[field][twice].unique()[:5]))} given "
+                                   f"to more than one feature ({_feature_names(towns, np.flatnonzero(twice), 10)}); "
+                                   "each township once (merge its parts into one multipolygon)"))
     areas = towns.geometry.area.to_numpy()
     tiny = np.flatnonzero(~(areas > 1.0))  # below 1 m², or NaN for a missing geometry
     if tiny.size:
@@ -244,6 +254,8 @@ def townships_problems(towns, aoi, file: str, min_coverage: float, key: str = "i
                            f"{key}: {tiny.size} township(s) with zero area: {_feature_names(towns, tiny, 10)}; "
                            "draw their boundaries as polygons (a township's totals would be 0)"))
     union = shapely.union_all(towns.geometry.values[areas > 1.0]) if (areas > 1.0).any() else shapely.Polygon()
+    if aoi.area > 0:
+        out += _overlap_problems(towns, areas, union, aoi.area, file, key, min_coverage)
     if aoi.area > 0:
         uncovered = shapely.difference(aoi, union).area / aoi.area
         if uncovered > 1 - min_coverage:
@@ -255,6 +267,31 @@ def townships_problems(towns, aoi, file: str, min_coverage: float, key: str = "i
             out.append(Problem(file, "coverage", WARNING,
                                f"{key}: the townships leave {_pct(uncovered)} of the study area uncovered"))
     return out
+
+
+def _overlap_problems(towns, areas, union, aoi_area: float, file: str, key: str, min_coverage: float) -> list[Problem]:
+    """Townships that overlap by more than 0.1 % of the area (digitising slivers are left alone), the pairs named."""
+    import shapely
+
+    ok = np.flatnonzero(areas > 1.0)
+    overlap = float(areas[ok].sum() - union.area) / aoi_area
+    if overlap <= 0.001:
+        return []
+    geoms = towns.geometry.values[ok]
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    left, right = left[left < right], right[left < right]
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    label = next((c for c in ("name", "code") if c in towns.columns), None)
+
+    def who(i):
+        return f"'{towns[label].iloc[ok[i]]}'" if label else f"feature {ok[i] + 1}"
+
+    pairs = [f"{who(a)} and {who(b)} ({km2:.2f} km²)" for km2, a, b in
+             sorted(zip(shared / 1e6, left, right, strict=True), reverse=True)[:5] if km2 >= 0.005]
+    severity = ERROR if overlap > 1 - min_coverage else WARNING
+    return [Problem(file, "overlap", severity,
+                    f"{key}: townships overlap on {_pct(overlap)} of the study area ({', '.join(pairs)}); a place in "
+                    "two townships is counted in both, and the county totals count it twice")]
 
 
 def nonnegative_field_problems(frame, field: str, file: str, key: str) -> list[Problem]:

@@ -3,7 +3,8 @@
 :func:`check_inputs` puts a (schema-validated) config's inputs through the checks of :mod:`risk.checks`:
 every raster for its CRS, its coverage of the study area, unmasked nodata and physically plausible values (land
 cover: known codes); every vector layer for emptiness, geometry type, validity and extent (townships: they cover
-the area, none has zero area; shelters: no negative capacity); the capacity table, the yearly statistics and the
+the area, none has zero area, none overlaps another or shares its code or name; shelters and settlements: no
+negative capacity or population); the capacity table, the yearly statistics and the
 disaster record (missing townships, non-numeric cells, each named with its line and column); the survey files;
 the grid's CRS against the area. The rule ``validate_inputs`` runs it first and every other rule waits for it;
 ``risk validate`` (:func:`check_all`) runs it on a config file, nothing else. Errors are all listed at once;
@@ -34,7 +35,7 @@ VECTORS = {
 }
 """Vector inputs: geometry kinds allowed, whether an empty layer is an error, what an empty one would mean."""
 
-CAPACITY_FIELDS = {"shelters": "capacity", "shelter_candidates": "capacity"}
+CAPACITY_FIELDS = {"shelters": "capacity", "shelter_candidates": "capacity", "settlements": "population"}
 """Vector inputs with a count field that must be a number >= 0."""
 
 

@@ -412,6 +412,33 @@ def test_a_bow_tie_township_is_repaired_with_a_warning_and_keeps_its_area(world)
     assert towns.geometry.is_valid.all() and towns.area.iloc[1] == pytest.approx((X1 - xm) * (Y1 - Y0) / 2)
 
 
+@pytest.mark.parametrize(("width", "severity", "share"), [(1500, ERROR, "25.0 %"), (30, WARNING, "0.5 %")])
+def test_townships_that_overlap_are_named_with_the_shared_area(world, width, severity, share):
+    # a strip in both townships: each counts its people, the county totals count them twice
+    xm = (X0 + X1) / 2
+    _gpkg(path_of(world, "townships"), [box(X0, Y0, xm + width, Y1), box(xm, Y0, X1, Y1)], code=["T1", "T2"],
+          name=["东镇", "西镇"])
+    (p,) = [p for p in check(world) if p.check == "overlap"]
+    assert p.severity == severity and f"overlap on {share} of the study area" in p.message
+    assert f"'东镇' and '西镇' ({width * 6_000 / 1e6:.2f} km²)" in p.message and "twice" in p.message
+
+
+def test_a_township_listed_twice_is_refused(world):
+    polys = _town_polys()
+    _gpkg(path_of(world, "townships"), [*polys, polys[1]], code=["T1", "T2", "T2"], name=["东镇", "西镇", "西镇"])
+    found = [(p.check, p.message) for p in check(world) if p.severity == ERROR]
+    assert [c for c, _ in found].count("duplicate") == 2  # the code and the name
+    assert any("code 'T2' given to more than one feature (feature 2 '西镇', feature 3 '西镇')" in m for _, m in found)
+    assert any(c == "overlap" and "overlap on 50.0 %" in m for c, m in found)
+
+
+def test_townships_that_only_touch_along_a_shared_boundary_pass(world):
+    xm = (X0 + X1) / 2
+    wobbly = Polygon([(X0, Y0), (xm + 0.4, Y0), (xm - 0.3, (Y0 + Y1) / 2), (xm + 0.4, Y1), (X0, Y1)])  # a sliver
+    _gpkg(path_of(world, "townships"), [wobbly, box(xm, Y0, X1, Y1)], code=["T1", "T2"], name=["东镇", "西镇"])
+    assert [p for p in check(world) if p.check in ("overlap", "coverage")] == []
+
+
 def test_a_township_of_zero_area_is_named(world):
     xm = (X0 + X1) / 2
     flat = Polygon([(xm, Y0), (X1, Y0), (X1, Y0), (xm, Y0)])
@@ -430,6 +457,13 @@ def test_a_negative_shelter_capacity_is_refused_by_name(world):
           name=["学校", "体育馆"], capacity=[800, -200])
     p = only(check(world))
     assert p.check == "value_range" and "体育馆" in p.message and "-200" in p.message
+
+
+def test_a_negative_settlement_population_is_refused_by_name(world):
+    _gpkg(path_of(world, "settlements"), [Point(X0 + 1000, Y0 + 1000), Point(X1 - 1000, Y1 - 1000)],
+          name=["甲村", "乙村"], population=[300, -500])
+    p = only(check(world))
+    assert "inputs.settlements" in p.message and "`population`" in p.message and "乙村" in p.message
 
 
 def test_a_non_numeric_candidate_capacity_is_refused_by_name(world):
