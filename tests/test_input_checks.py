@@ -688,6 +688,23 @@ def test_risk_run_and_scenario_refuse_a_bad_config_before_snakemake_reads_it(tmp
     assert started == [] and not marker.exists()  # Snakemake never started
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{}\n", "the config is empty"),
+    ("aoi: a.geojson\ninput_checks: {min_coverag: 0.9}\nsurvey: {sources: [{path: a.csv, category: crane}]}\n",
+     "'min_coverag' was unexpected"),
+])
+def test_snakemake_started_directly_stops_on_a_bad_config_with_one_line(tmp_path, text, expected):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--snakefile",
+                           str(ROOT / "Snakefile"), "--configfile", str(cfg)], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and expected in proc.stderr
+    assert "File \"" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 # -- one clear message per failure ----------------------------------------------------------------------
 SCRIPT = """
 import sys
