@@ -116,16 +116,28 @@ def range_problems(values: np.ndarray, file: str, key: str, valid_range, unit: s
 
 
 def code_problems(values: np.ndarray, file: str, key: str, codes: Iterable[int],
-                  table: str = "landcover_classes") -> list[Problem]:
-    """Class codes of a categorical raster (land cover) that the configured ``table`` does not know."""
+                  table: str = "landcover_classes", every_cell: Mapping | None = None) -> list[Problem]:
+    """Class codes of a categorical raster (land cover) that the configured ``table`` does not know.
+
+    ``every_cell`` (``{code: cells}`` of unknown codes over every cell of the area's extent,
+    :func:`risk.io.inputs.unknown_codes`) adds the codes too rare for the sample to show.
+    """
     v = np.asarray(values, dtype="float64")
     v = v[np.isfinite(v)]
     known = {int(c) for c in codes}
     found, counts = np.unique(v, return_counts=True)
-    unknown = [(c, n) for c, n in zip(found, counts, strict=True) if c != int(c) or int(c) not in known]
+    share = {float(c): n / v.size for c, n in zip(found, counts, strict=True) if c != int(c) or int(c) not in known}
+    cells = dict(every_cell or {})
+    unknown = sorted(set(share) | set(cells))
     if not unknown:
         return []
-    named = ", ".join(f"{c:g} ({_pct(n / v.size)})" for c, n in unknown[:10])
+
+    def amount(c):
+        if share.get(c, 0) >= 0.0005:
+            return _pct(share[c])
+        return f"{cells[c]:,} cell(s)" if c in cells else "under 0.1 %"
+
+    named = ", ".join(f"{c:g} ({amount(c)})" for c in unknown[:10])
     return [Problem(file, "landcover_codes", ERROR,
                     f"{key}: code(s) {named} of the study area are not in {table} "
                     f"(known: {', '.join(str(c) for c in sorted(known))}); add them to {table} or they would "

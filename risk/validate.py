@@ -164,7 +164,7 @@ def _check_input(key, path: Path, aoi, config, settings, present) -> list[Proble
 
 def _raster_problems(key, path: Path, aoi, config, settings) -> list[Problem]:
     from risk.checks import code_problems, coverage_problems, range_problems, range_settings
-    from risk.io.inputs import cells_outside, sample_in_area
+    from risk.io.inputs import cells_outside, sample_in_area, unknown_codes
 
     if aoi is None:
         import rasterio
@@ -180,7 +180,7 @@ def _raster_problems(key, path: Path, aoi, config, settings) -> list[Problem]:
     out = coverage_problems(values, str(path), label, float(settings["min_coverage"]))
     if key == "landcover":
         codes = [int(c) for c in (config.get("landcover_classes") or {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0})]
-        out += code_problems(values, str(path), label, codes)
+        out += code_problems(values, str(path), label, codes, every_cell=unknown_codes(path, aoi, codes))
     ranges = range_settings(settings["ranges"])
     if key in ranges:
         every_cell = cells_outside(path, aoi, *ranges[key])  # a lone unmasked cell falls between the sample's points

@@ -315,6 +315,16 @@ def test_unknown_land_cover_codes_are_named(world):
     assert p.check == "landcover_codes" and "code(s) 9 (" in p.message and "landcover_classes" in p.message
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "float32"])
+def test_lone_unknown_land_cover_cells_between_the_sample_points_are_named(world, dtype):
+    v = np.random.default_rng(1).integers(1, 6, (70, 70))
+    v[33, 41], v[12, 50] = 9, 7  # two cells: the 16-point sample across the area cannot see them
+    _raster(path_of(world, "landcover"), v, nodata=0, dtype=dtype)
+    world["config"]["input_checks"]["sample_cells"] = 16
+    p = only(check(world))
+    assert p.check == "landcover_codes" and "code(s) 7 (1 cell(s)), 9 (1 cell(s))" in p.message
+
+
 def test_land_cover_without_nodata_shows_its_zeros_as_an_unknown_code(world):
     v = np.random.default_rng(1).integers(0, 6, (70, 70))
     _raster(path_of(world, "landcover"), v, nodata=None, dtype="uint8")

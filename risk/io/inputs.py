@@ -1,5 +1,5 @@
 """Opening inputs cheaply for the checks at the door (:mod:`risk.checks`): a raster is sampled, and read
-whole only for its value range, a window of blocks at a time."""
+whole only for its value range and class codes, a window of blocks at a time."""
 
 from __future__ import annotations
 
@@ -78,6 +78,31 @@ def _rows_of_blocks_bytes(src, win) -> int:
     return max(16, math.ceil(2 * row / 2**20)) * 2**20
 
 
+def _area_blocks(path, aoi, strip_cells: int = 4 * 2**20):
+    """Every cell of a raster's window over the area's bounding box, as masked arrays of whole blocks (about
+    ``strip_cells`` cells each, windows on block edges: each block decoded once, memory flat whatever the size)."""
+    import rasterio
+    from rasterio.windows import Window, from_bounds
+
+    with rasterio.open(path) as src:
+        left, bottom, right, top = aoi.to_crs(src.crs).total_bounds
+        win = from_bounds(left, bottom, right, top, src.transform)
+        c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
+        c1 = min(src.width, math.ceil(win.col_off + win.width))
+        r1 = min(src.height, math.ceil(win.row_off + win.height))
+        if c1 <= c0 or r1 <= r0:
+            return
+        (bh, bw), itemsize = src.block_shapes[0], np.dtype(src.dtypes[0]).itemsize
+        cols = max(bw, strip_cells // bh // bw * bw)
+        rows = max(bh, strip_cells // min(cols, c1 - c0) // bh * bh)
+        with rasterio.Env(GDAL_CACHEMAX=max(16 * 2**20, 2 * rows * cols * (itemsize + 1))):
+            for r in range(r0 - r0 % bh, r1, rows):
+                for c in range(c0 - c0 % bw, c1, cols):
+                    ra, ca = max(r, r0), max(c, c0)
+                    yield src.read(1, window=Window(ca, ra, min(c + cols, c1) - ca, min(r + rows, r1) - ra),
+                                   masked=True)
+
+
 def cells_outside(path, aoi, lower: float | None, upper: float | None,
                   strip_cells: int = 4 * 2**20) -> tuple[int, float, int, float]:
     """Exact counts of a raster's valid cells below ``lower`` and above ``upper`` over the study area's extent.
@@ -103,38 +128,30 @@ def cells_outside(path, aoi, lower: float | None, upper: float | None,
     n_below, lowest, n_above, highest : int, float, int, float
         How many cells lie below ``lower`` and the lowest of them (NaN when none), the same above ``upper``.
     """
-    import rasterio
-    from rasterio.windows import Window, from_bounds
-
     n_lo = n_hi = 0
     lowest = highest = math.nan
-    with rasterio.open(path) as src:
-        left, bottom, right, top = aoi.to_crs(src.crs).total_bounds
-        win = from_bounds(left, bottom, right, top, src.transform)
-        c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
-        c1 = min(src.width, math.ceil(win.col_off + win.width))
-        r1 = min(src.height, math.ceil(win.row_off + win.height))
-        if c1 <= c0 or r1 <= r0:
-            return n_lo, lowest, n_hi, highest
-        (bh, bw), itemsize = src.block_shapes[0], np.dtype(src.dtypes[0]).itemsize
-        cols = max(bw, strip_cells // bh // bw * bw)
-        rows = max(bh, strip_cells // min(cols, c1 - c0) // bh * bh)
-        cache = max(16 * 2**20, 2 * rows * cols * (itemsize + 1))  # windows on block edges: each block read once
-        with rasterio.Env(GDAL_CACHEMAX=cache):
-            for r in range(r0 - r0 % bh, r1, rows):
-                for c in range(c0 - c0 % bw, c1, cols):
-                    ra, ca = max(r, r0), max(c, c0)
-                    a = src.read(1, window=Window(ca, ra, min(c + cols, c1) - ca, min(r + rows, r1) - ra),
-                                 masked=True)
-                    for bound, side in ((lower, -1), (upper, 1)):
-                        if bound is None:
-                            continue
-                        bad = ((a < bound) if side < 0 else (a > bound)).filled(False)
-                        if not bad.any():
-                            continue
-                        worst = float(a.data[bad].min() if side < 0 else a.data[bad].max())
-                        if side < 0:
-                            n_lo, lowest = n_lo + int(bad.sum()), float(np.fmin(lowest, worst))
-                        else:
-                            n_hi, highest = n_hi + int(bad.sum()), float(np.fmax(highest, worst))
+    for a in _area_blocks(path, aoi, strip_cells):
+        if lower is not None and (bad := (a < lower).filled(False)).any():
+            n_lo, lowest = n_lo + int(bad.sum()), float(np.fmin(lowest, a.data[bad].min()))
+        if upper is not None and (bad := (a > upper).filled(False)).any():
+            n_hi, highest = n_hi + int(bad.sum()), float(np.fmax(highest, a.data[bad].max()))
     return n_lo, lowest, n_hi, highest
+
+
+def unknown_codes(path, aoi, codes, strip_cells: int = 4 * 2**20) -> dict[float, int]:
+    """``{code: cells}`` of a categorical raster's valid cells whose value is not in ``codes``, over every cell
+    of the study area's extent (a lone unknown cell falls between :func:`sample_in_area`'s points)."""
+    known = {float(c) for c in codes}
+    found: dict[float, int] = {}
+    for a in _area_blocks(path, aoi, strip_cells):
+        v = a.compressed()
+        if v.dtype.kind == "u" and v.dtype.itemsize <= 2:  # the usual uint8 land cover: a histogram, 5x faster
+            n = np.bincount(v)
+            code = np.flatnonzero(n)
+            n = n[code]
+        else:
+            code, n = np.unique(v[np.isfinite(v)], return_counts=True)
+        for c, k in zip(code, n, strict=True):
+            if float(c) not in known:
+                found[float(c)] = found.get(float(c), 0) + int(k)
+    return found
