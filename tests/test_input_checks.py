@@ -408,6 +408,16 @@ def test_townships_that_leave_half_the_area_uncovered_are_refused(world):
     assert any("西镇" in p.message for p in problems if p.check == "table")
 
 
+def test_townships_that_leave_a_sliver_uncovered_are_a_warning_in_the_table(world):
+    # a township missing a 60 m strip (1 % of the area): under the threshold, so a warning, written to the table
+    xm = (X0 + X1) / 2
+    _gpkg(path_of(world, "townships"), [box(X0, Y0, xm, Y1), box(xm + 60, Y0, X1, Y1)], code=["T1", "T2"],
+          name=["东镇", "西镇"])
+    p = only(check(world), WARNING)
+    assert p.check == "coverage" and "leave 1.0 % of the study area uncovered" in p.message
+    assert problems_frame([p]).loc[0, "message"] == p.message
+
+
 def test_a_bow_tie_township_is_repaired_with_a_warning_and_keeps_its_area(world):
     xm = (X0 + X1) / 2
     bow = Polygon([(xm, Y0), (X1, Y1), (X1, Y0), (xm, Y1)])  # self-intersecting: area 0 as drawn
