@@ -1,25 +1,16 @@
 # risk: natural-hazard risk survey and assessment, one DAG from survey files to zoning maps.
 # Run `make run` (see README) or `snakemake --cores 2 --profile profiles/local [--configfile my.yaml]`.
 import os
-import sys
 
-from risk.config import ConfigError, check_config_file, validate_config
+from risk.config import check_config_file, or_stop, validate_config
 from risk.runtime import clear_stale_lock
 from risk.warm import WarmServer
-
-
-def _or_stop(check, *args):
-    """A bad config stops with one line naming the file and key, not Snakemake's traceback of the Snakefile."""
-    try:
-        return check(*args)
-    except ConfigError as e:
-        sys.exit(f"error: {e}")
 
 
 # A config given with --configfile is checked as a file first (safe YAML, not empty, no templating), so that
 # an empty or mistyped file stops here instead of falling back to the demo config.
 for _path in workflow.overwrite_configfiles or ():
-    _or_stop(check_config_file, _path)
+    or_stop(check_config_file, _path)
 
 
 if not config and not workflow.overwrite_configfiles:
@@ -27,7 +18,7 @@ if not config and not workflow.overwrite_configfiles:
     configfile: "configs/config.yaml"
 
 
-_or_stop(validate_config, config, workflow.source_path("workflow/schemas/config.schema.yaml"))
+or_stop(validate_config, config, workflow.source_path("workflow/schemas/config.schema.yaml"))
 
 # Bytecode: with PYTHONDONTWRITEBYTECODE set (as on many machines) every job would recompile each library it
 # imports, 3-7 s a job; the jobs write it into .venv once instead, at its first import (atomic writes). The

@@ -62,6 +62,17 @@ def check_config_file(path) -> dict:
     return data
 
 
+def or_stop(check, *args):
+    """``check(*args)``; a :class:`ConfigError` stops the process with one line, ``error: <message>``, exit status 1.
+
+    For the Snakefile's checks: Snakemake would print an error raised there with the Snakefile's stack.
+    """
+    try:
+        return check(*args)
+    except ConfigError as e:
+        raise SystemExit(f"error: {e}") from None
+
+
 def _with_defaults(validator_class):
     validate_props = validator_class.VALIDATORS["properties"]
 
