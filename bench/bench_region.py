@@ -35,7 +35,7 @@ cell of each stage against the smallest size, and the 10⁹-cell wall **extrapol
 
 ``--lean-disk`` (for 10⁹ cells, where the whole set of rasters needs about 150 GiB): each stage's upstream rasters
 are mirrored just before it runs and every raster no later stage reads is removed after it, so the disk holds about
-one stage's inputs and outputs; the table reports the results folder's largest size after a stage.
+one stage's inputs and outputs; the summary line gives the results folder's largest size after a stage.
 """
 
 from __future__ import annotations
