@@ -222,6 +222,50 @@ def dask_session(scheduler: str = "threads", n_workers: int = 2, threads_per_wor
         yield client
 
 
+PROGRESS_AFTER = 5.0
+"""Seconds a step runs before its progress is logged: only the long steps report."""
+
+
+class Milestones:
+    """Log a line every ``step`` % of ``total`` units of work, once the work has run ``after`` seconds.
+
+    One implementation of a long step's progress lines (``terrain: 40 % of 1923 tasks done (61 s)``): Dask's
+    tasks (:class:`TaskProgress`), the batches and COG copies of :func:`risk.io.batchwrite.write_rasters`.
+
+    Parameters
+    ----------
+    label : str
+        What the line names (the rule, or the files written).
+    total : int
+        Units of work in all (may be updated by :meth:`done`).
+    unit : str
+        What a unit is called in the line (``tasks``, ``batches``, ...).
+    step : int
+        Percent between two lines.
+    after : float, optional
+        Quiet before this many seconds (default :data:`PROGRESS_AFTER`).
+    logger : logging.Logger, optional
+        Default ``risk.progress`` (the rule's log and stderr).
+    """
+
+    def __init__(self, label: str, total: int, unit: str = "tasks", step: int = 10, after: float | None = None,
+                 logger: logging.Logger | None = None):
+        self.label, self.total, self.unit, self.step = label, total, unit, step
+        self.after = PROGRESS_AFTER if after is None else after
+        self.logger = logger or logging.getLogger("risk.progress")
+        self.t0, self.next = time.monotonic(), step
+
+    def done(self, n: int, total: int | None = None) -> None:
+        """``n`` units of ``total`` (default: the one given before) are done: log if a milestone is passed."""
+        self.total = self.total if total is None else total
+        pct = 100 * n // max(self.total, 1)
+        if pct >= self.next:
+            elapsed = time.monotonic() - self.t0
+            if elapsed >= self.after:
+                self.logger.info("%s: %d %% of %d %s done (%.0f s)", self.label, pct, self.total, self.unit, elapsed)
+            self.next = (pct // self.step + 1) * self.step
+
+
 class TaskProgress:
     """Log a long Dask computation's progress: a line every ``step`` % of its tasks (its tiles' work).
 
@@ -230,26 +274,16 @@ class TaskProgress:
     within ``after`` seconds, so only the long steps (terrain, indicators, class stability ...) report.
     """
 
-    def __init__(self, label: str, step: int = 10, after: float = 5.0, logger: logging.Logger | None = None):
+    def __init__(self, label: str, step: int = 10, after: float | None = None, logger: logging.Logger | None = None):
         from dask.callbacks import Callback
-
-        self.label, self.step, self.after = label, step, after
-        self.logger = logger or logging.getLogger("risk.progress")
-        outer = self
 
         class _Callback(Callback):
             def _start_state(self, dsk, state):
-                self.t0, self.next = time.monotonic(), outer.step
+                self.milestones = Milestones(label, 0, "tasks", step, after, logger)
 
             def _posttask(self, key, result, dsk, state, worker_id):
                 done = len(state["finished"])
-                total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
-                pct = 100 * done // max(total, 1)
-                if pct >= self.next:
-                    elapsed = time.monotonic() - self.t0
-                    if elapsed >= outer.after:
-                        outer.logger.info("%s: %d %% of %d tasks done (%.0f s)", outer.label, pct, total, elapsed)
-                    self.next = (pct // outer.step + 1) * outer.step
+                self.milestones.done(done, done + sum(len(state[k]) for k in ("ready", "waiting", "running")))
 
         self._callback = _Callback()
 

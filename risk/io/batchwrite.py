@@ -42,6 +42,7 @@ from risk.io.rasters import (
     read_tags,
     to_cog,
 )
+from risk.runtime import Milestones
 
 
 def batches(grid: Grid, chunks, batch_pixels: int):
@@ -146,7 +147,12 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
         # compute batch k + 1 while a writer thread compresses and writes batch k
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="write_rasters"))
         pending = None
-        for r0, r1, c0, c1 in batches(grid, chunks, batch_pixels):
+        windows = list(batches(grid, chunks, batch_pixels))
+        label = f"writing {_names(firsts)}"
+        progress = Milestones(label, len(windows), "batches")  # quiet unless long (10⁹ cells: many minutes)
+        for i, (r0, r1, c0, c1) in enumerate(windows):
+            if i:
+                progress.done(i)
             values = dask.compute(*[d[r0:r1, c0:c1] for d in datas])
             if step:
                 for k, v in enumerate(values):
@@ -158,6 +164,7 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
             del values
         if pending is not None:
             pending.result()
+        progress.done(len(windows))
         for k, ((p, _), dst) in enumerate(zip(firsts, dsts, strict=True)):
             if step:
                 vals = np.concatenate(samples[k]) if samples[k] else np.empty(0)
@@ -176,8 +183,16 @@ def write_rasters(arrays: Mapping[str | os.PathLike, xr.DataArray], grid: Grid, 
             _copy_with_tags(paths[0], q, tags.get(str(q)), descriptions.get(str(q)))
     if cog:
         # after the copies: a COG's tags cannot be rewritten in place without breaking its layout
-        for p, _ in items:
+        progress = Milestones(f"COG copies of {_names(items)}", len(items), "files", step=1)
+        for i, (p, _) in enumerate(items, 1):
             to_cog(p, dtype, overview_resampling, threads)
+            progress.done(i)
+
+
+def _names(items) -> str:
+    """The files of ``items`` (path, array) for a progress line: the first three names, then how many more."""
+    names = [Path(p).name for p, _ in items]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _copy_with_tags(src: Path, dst: Path, tags, description) -> None:

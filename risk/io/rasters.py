@@ -20,6 +20,7 @@ from rasterio.windows import Window
 from risk.errors import InputError
 from risk.grid import Grid
 from risk.io.files import _tmp_suffix, atomic_path
+from risk.runtime import Milestones
 
 # -- rasters: reading onto the grid -----------------------------------------------------------
 _RESAMPLING = {r.name: r for r in Resampling}
@@ -240,11 +241,13 @@ def write_raster(arr: xr.DataArray | np.ndarray, path, grid: Grid, *, nodata=np.
         try:
             with rasterio.Env(GDAL_CACHEMAX=STREAM_CACHE_BYTES):
                 with rasterio.open(target, "w", **profile) as dst:
-                    for window, block in _iter_row_batches(data, grid, dtype, nodata, batch_pixels):
+                    for window, block in _iter_row_batches(data, grid, dtype, nodata, batch_pixels, path.name):
                         dst.write(block, 1, window=window)
                     _describe(dst, tags, band_description, colormap)
                 if cog:
+                    progress = Milestones(f"COG copy of {path.name}", 1, "files")  # quiet unless long
                     cog_copy(target, final_tmp, dtype, overview_resampling, threads)
+                    progress.done(1)
         finally:
             if cog:
                 with contextlib.suppress(FileNotFoundError):
@@ -325,14 +328,17 @@ def _ensure_colormap(path: Path, colormap) -> None:
         raise RuntimeError(f"{path}: the COG copy lost its colour table")
 
 
-def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels):
+def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels, name: str):
     from risk.io.batchwrite import batches  # it imports this module
 
     if not isinstance(data, da.Array):
         yield Window(0, 0, grid.width, grid.height), cast_block(data, dtype, nodata)
         return
-    for r0, r1, c0, c1 in batches(grid, data.chunks, batch_pixels):
+    windows = list(batches(grid, data.chunks, batch_pixels))
+    progress = Milestones(f"writing {name}", len(windows), "batches")  # quiet unless long
+    for i, (r0, r1, c0, c1) in enumerate(windows, 1):
         yield Window(c0, r0, c1 - c0, r1 - r0), cast_block(data[r0:r1, c0:c1].compute(), dtype, nodata)
+        progress.done(i)
 
 
 def read_raster(path, masked_nan: bool = True) -> tuple[np.ndarray, dict]:
