@@ -328,7 +328,7 @@ def _ensure_colormap(path: Path, colormap) -> None:
         raise RuntimeError(f"{path}: the COG copy lost its colour table")
 
 
-def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels, name: str):
+def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels, name: str = "a raster"):
     from risk.io.batchwrite import batches  # it imports this module
 
     if not isinstance(data, da.Array):
