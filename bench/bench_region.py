@@ -397,15 +397,24 @@ def check_source(source_config: Path) -> None:
 
 def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     folder.mkdir(parents=True, exist_ok=True)
-    t = run_child(["--setup", str(args.source_config), "--cells", str(size), "--dir", str(folder),
-                   *(["--from-stage", args.from_stage] if args.from_stage else []),
-                   *(["--lean-disk"] if args.lean_disk else [])], args.max_rss_mb, folder / "setup.log")
-    if t["returncode"]:
-        raise SystemExit(f"making the region failed (exit {t['returncode']}); see {folder / 'setup.log'}")
+    done = json.loads((folder / "rows.json").read_text()) if args.resume and (folder / "rows.json").exists() else []
+    done = {r["stage"]: r for r in done if r["returncode"] == 0}
+    if done and (folder / "region.json").exists():
+        for tmp in (folder / "results").rglob(".*.tmp*"):  # a killed stage's unfinished files
+            tmp.unlink()
+        print(f"\n{fmt_cells(size)} cells: resuming in {folder} after {', '.join(done)}", flush=True)
+    else:
+        done = {}
+        t = run_child(["--setup", str(args.source_config), "--cells", str(size), "--dir", str(folder),
+                       *(["--from-stage", args.from_stage] if args.from_stage else []),
+                       *(["--lean-disk"] if args.lean_disk else [])], args.max_rss_mb, folder / "setup.log")
+        if t["returncode"]:
+            raise SystemExit(f"making the region failed (exit {t['returncode']}); see {folder / 'setup.log'}")
+        print(f"\n{fmt_cells(size)} cells: region made in {t['wall_process']:.0f} s (CPU {t['cpu_process']:.0f} s, "
+              f"peak RSS {t['rss']:.0f} MB; not in the table) in {folder}", flush=True)
     cells = json.loads((folder / "region.json").read_text())["cells"]
-    print(f"\n{fmt_cells(size)} cells: region of {cells:,} grid cells made in {t['wall_process']:.0f} s "
-          f"(CPU {t['cpu_process']:.0f} s, peak RSS {t['rss']:.0f} MB; not in the table) in {folder}", flush=True)
-    print("| stage | wall (s) | CPU (s) | cells/s | peak RSS (MB) |\n| --- | ---: | ---: | ---: | ---: |", flush=True)
+    print(f"{cells:,} grid cells\n| stage | wall (s) | CPU (s) | cells/s | peak RSS (MB) |\n"
+          "| --- | ---: | ---: | ---: | ---: |", flush=True)
     config = folder / "config.yaml"
     rows = []
     stages = stage_list(config)
@@ -413,6 +422,12 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
     peak_disk = 0.0
     for i, (name, rule, hazard) in enumerate(stages):
         if 0 < i < skip:
+            continue
+        if name in done:  # --resume: measured before the run was stopped
+            row = done[name]
+            rows.append(row)
+            print(f"| {name} | {row['wall']:.1f} | {row['cpu']:.1f} | {cells / row['wall']:,.0f} | {row['rss']:.0f} |",
+                  flush=True)
             continue
         if (i == skip and skip) or (args.lean_disk and i):
             first = stages[skip if skip else 0][0]
@@ -438,6 +453,7 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
             why = f"aborted past {args.max_rss_mb:.0f} MB" if r["aborted"] else f"failed (exit {r['returncode']})"
             print(f"| {name} | {why}, see {folder / (name + '.log')} | | | {r['rss']:.0f} |", flush=True)
         rows.append(row)
+        (folder / "rows.json").write_text(json.dumps(rows))  # after each stage: --resume goes on from here
         peak_disk = max(peak_disk, results_gib(folder))
         if r["returncode"]:
             break  # the next stages need this one's outputs
@@ -497,6 +513,8 @@ def main(argv=None) -> None:
     ap.add_argument("--lean-disk", action="store_true",
                     help="mirror each stage's upstream rasters just before it and remove the rasters no later stage "
                          "reads after it: the disk holds about one stage's inputs and outputs (for 10^9 cells)")
+    ap.add_argument("--resume", action="store_true",
+                    help="in a --keep folder of a run that was stopped: go on from the first stage not measured")
     ap.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--prune", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--after", help=argparse.SUPPRESS)

@@ -329,15 +329,16 @@ def _ensure_colormap(path: Path, colormap) -> None:
 
 
 def _iter_row_batches(data, grid: Grid, dtype, nodata, batch_pixels, name: str = "a raster"):
-    from risk.io.batchwrite import batches  # it imports this module
+    from risk.io.batchwrite import batches, window_computer  # it imports this module
 
     if not isinstance(data, da.Array):
         yield Window(0, 0, grid.width, grid.height), cast_block(data, dtype, nodata)
         return
     windows = list(batches(grid, data.chunks, batch_pixels))
+    compute = window_computer([data])  # the graph optimized once, not once per window
     progress = Milestones(f"writing {name}", len(windows), "batches")  # quiet unless long
     for i, (r0, r1, c0, c1) in enumerate(windows, 1):
-        yield Window(c0, r0, c1 - c0, r1 - r0), cast_block(data[r0:r1, c0:c1].compute(), dtype, nodata)
+        yield Window(c0, r0, c1 - c0, r1 - r0), cast_block(compute(r0, r1, c0, c1)[0], dtype, nodata)
         progress.done(i)
 
 
