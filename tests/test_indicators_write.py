@@ -96,3 +96,43 @@ def test_write_rasters_uncompressed_has_the_same_tiles_and_values(grid, tmp_path
         assert d.block_shapes == n.block_shapes and n.profile["tiled"]
         np.testing.assert_array_equal(n.read(1), a)
         np.testing.assert_array_equal(d.read(1), n.read(1))
+
+
+def test_window_computer_optimizes_once_and_computes_each_window_alone(grid, monkeypatch):
+    """Windows of a raster computed one by one give the raster, with its graph optimized once (not per window:
+    that cost grew with the square of the area) and each window running only its own blocks' tasks."""
+    import dask
+    from dask.callbacks import Callback
+    from dask.highlevelgraph import HighLevelGraph
+
+    from risk.io.batchwrite import window_computer
+
+    rng = np.random.default_rng(1)
+    a = rng.random(grid.shape).astype("f4")
+    lazy = da.from_array(a, chunks=16)
+    smooth = lazy.map_overlap(lambda x: x + np.roll(x, 1, axis=0), depth=1, boundary="reflect") * 2
+    calls = []  # Dask's optimization of a whole graph culls it first
+    real = HighLevelGraph.cull
+    monkeypatch.setattr(HighLevelGraph, "cull", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    with dask.config.set(scheduler="threads"):
+        compute = window_computer([smooth, a])
+        optimized = len(calls)
+        done = []
+
+        class Count(Callback):
+            def _posttask(self, key, result, dsk, state, worker_id):
+                done.append(key)
+
+        windows = list(batches(grid, smooth.chunks, 16 * 16 * 2))
+        got = np.full(grid.shape, np.nan, "f4")
+        for r0, r1, c0, c1 in windows:
+            with Count():
+                w, plain = compute(r0, r1, c0, c1)
+            got[r0:r1, c0:c1] = w
+            np.testing.assert_array_equal(plain, a[r0:r1, c0:c1])  # numpy arrays pass through, sliced
+    assert 0 < optimized == len(calls) and len(windows) > 4  # optimized up front, no window culls the whole graph
+    n_windows, done = len(done), []
+    with Count():
+        whole = smooth.compute(scheduler="sync")
+    np.testing.assert_array_equal(got, whole)  # numpy and Dask agree
+    assert n_windows < 2 * len(done)  # about the graph once (a halo shared by two windows runs in each), not per window
