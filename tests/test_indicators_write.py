@@ -136,3 +136,21 @@ def test_window_computer_optimizes_once_and_computes_each_window_alone(grid, mon
         whole = smooth.compute(scheduler="sync")
     np.testing.assert_array_equal(got, whole)  # numpy and Dask agree
     assert n_windows < 2 * len(done)  # about the graph once (a halo shared by two windows runs in each), not per window
+
+
+def test_rasters_of_one_block_function_run_it_once_per_block(grid, tmp_path):
+    """Several rasters cut from one map_blocks (class stability's six) share its blocks, window after window."""
+    calls = []
+
+    def stack(x):
+        calls.append(x.shape)
+        return np.stack([x, x * 2, x * 3])
+
+    x = da.from_array(np.arange(grid.size, dtype="f4").reshape(grid.shape), chunks=16)
+    out = da.map_blocks(stack, x, new_axis=0, chunks=((3,), *x.chunks), dtype="f4")
+    paths = {tmp_path / f"{k}.tif": grid.like(out[k]) for k in range(3)}
+    calls.clear()  # map_blocks may call it on an empty block for its metadata
+    write_rasters(paths, grid, batch_pixels=16 * 16 * 2)
+    assert len(calls) == len(x.chunks[0]) * len(x.chunks[1])
+    with rasterio.open(tmp_path / "2.tif") as src:
+        np.testing.assert_array_equal(src.read(1), x.compute() * 3)

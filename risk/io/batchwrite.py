@@ -81,22 +81,24 @@ def window_computer(datas):
     """
     from collections import ChainMap
 
+    from dask.base import collections_to_expr
     from dask.core import flatten
     from dask.optimization import cull
 
     lazy = [i for i, d in enumerate(datas) if isinstance(d, da.Array)]
     if not lazy:
         return lambda r0, r1, c0, c1: tuple(d[r0:r1, c0:c1] for d in datas)
-    optimized = dask.optimize(*(datas[i] for i in lazy))
-    graph: dict = {}
-    for a in optimized:
-        graph.update(a.__dask_graph__())
+    arrays = [datas[i] for i in lazy]
+    # optimized together, as dask.compute does (dask.optimize optimizes each array alone: the six rasters of one
+    # map_blocks, class stability's, then each ran the block function; 3 x its CPU)
+    graph = dict(collections_to_expr(arrays, optimize_graph=True).optimize().__dask_graph__())
 
     def compute(r0, r1, c0, c1):
-        subs = [a[r0:r1, c0:c1] for a in optimized]
-        own = {}  # the slices' own tasks (none where a window is whole blocks of the array)
-        for sub in subs:
-            own.update(sub.__dask_graph__().layers[sub.name])
+        subs = [a[r0:r1, c0:c1] for a in arrays]
+        own = {}  # the slices' own tasks (none where a window is the whole array)
+        for a, sub in zip(arrays, subs, strict=True):
+            if sub.name != a.name:
+                own.update(sub.__dask_graph__().layers[sub.name])
         dsk, _ = cull(ChainMap(own, graph), [k for sub in subs for k in flatten(sub.__dask_keys__())])
         values = iter(dask.compute(*(da.Array(dsk, sub.name, sub.chunks, meta=sub._meta) for sub in subs),
                                    optimize_graph=False))
