@@ -323,6 +323,17 @@ def test_prefecture_benchmark_lean_disk_keeps_only_what_later_stages_read(run, t
         assert (results / "risk" / f"{h}.tif").exists() and (results / "zoning" / f"{h}.tif").exists()
     with rasterio.open(results / "zoning" / "multi_hazard.tif") as src:
         assert (src.read(1) > 0).mean() > 0.2
+    # a run stopped before its last stage goes on from there with --resume (the rows measured are kept)
+    rows = json.loads((region / "rows.json").read_text())
+    (region / "rows.json").write_text(json.dumps([r for r in rows if r["stage"] != "zoning"]))
+    (results / "zoning" / "multi_hazard.tif").unlink()
+    again = subprocess.run([sys.executable, "bench/bench_region.py", "--source-config", str(cfg_path), "--cells",
+                            "3.2e4", "--from-stage", "combine_risk", "--lean-disk", "--resume", "--keep", str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "resuming in" in again.stdout and "after build_grid, combine_risk" in again.stdout
+    assert [r["stage"] for r in json.loads((region / "rows.json").read_text())] == stages
+    assert (results / "zoning" / "multi_hazard.tif").exists()
 
 
 def test_rectified_points_scenario_lowers_their_risk_and_compare_reports_it(run, tmp_path):
