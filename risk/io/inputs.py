@@ -35,7 +35,6 @@ def sample_in_area(path, aoi, cells: int = 1024) -> tuple[np.ndarray, str | None
     import rasterio
     from affine import Affine
     from rasterio.features import geometry_mask
-    from rasterio.windows import Window, from_bounds
 
     with rasterio.open(path) as src:
         if src.crs is None:
@@ -48,13 +47,9 @@ def sample_in_area(path, aoi, cells: int = 1024) -> tuple[np.ndarray, str | None
         rows, cols = np.nonzero(inside)
         xs, ys = left + (cols + 0.5) * step, top - (rows + 0.5) * step
         values = np.full(xs.size, np.nan)
-        win = from_bounds(left, bottom, right, top, src.transform)
-        c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
-        c1 = min(src.width, math.ceil(win.col_off + win.width))
-        r1 = min(src.height, math.ceil(win.row_off + win.height))
-        if c1 <= c0 or r1 <= r0:
+        win = _window_over(src, (left, bottom, right, top))
+        if win is None:
             return values, src.crs.to_string()
-        win = Window(c0, r0, c1 - c0, r1 - r0)
         shape = (min(win.height, 2 * height), min(win.width, 2 * width))
         with rasterio.Env(GDAL_CACHEMAX=_rows_of_blocks_bytes(src, win)):
             arr = src.read(1, window=win, out_shape=shape, masked=True)
@@ -65,6 +60,18 @@ def sample_in_area(path, aoi, cells: int = 1024) -> tuple[np.ndarray, str | None
         ok = (ri >= 0) & (ri < shape[0]) & (ci >= 0) & (ci < shape[1])
         values[ok] = data[ri[ok], ci[ok]]
         return values, src.crs.to_string()
+
+
+def _window_over(src, bounds):
+    """The window of whole cells of ``src`` that covers ``bounds`` (in its CRS), clipped to the raster; None when
+    they do not overlap."""
+    from rasterio.windows import Window, from_bounds
+
+    win = from_bounds(*bounds, src.transform)
+    c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
+    c1 = min(src.width, math.ceil(win.col_off + win.width))
+    r1 = min(src.height, math.ceil(win.row_off + win.height))
+    return Window(c0, r0, c1 - c0, r1 - r0) if c1 > c0 and r1 > r0 else None
 
 
 def _rows_of_blocks_bytes(src, win) -> int:
@@ -82,16 +89,13 @@ def _area_blocks(path, aoi, strip_cells: int = 4 * 2**20):
     """Every cell of a raster's window over the area's bounding box, as masked arrays of whole blocks (about
     ``strip_cells`` cells each, windows on block edges: each block decoded once, memory flat whatever the size)."""
     import rasterio
-    from rasterio.windows import Window, from_bounds
+    from rasterio.windows import Window
 
     with rasterio.open(path) as src:
-        left, bottom, right, top = aoi.to_crs(src.crs).total_bounds
-        win = from_bounds(left, bottom, right, top, src.transform)
-        c0, r0 = max(0, math.floor(win.col_off)), max(0, math.floor(win.row_off))
-        c1 = min(src.width, math.ceil(win.col_off + win.width))
-        r1 = min(src.height, math.ceil(win.row_off + win.height))
-        if c1 <= c0 or r1 <= r0:
+        win = _window_over(src, aoi.to_crs(src.crs).total_bounds)
+        if win is None:
             return
+        c0, r0, c1, r1 = win.col_off, win.row_off, win.col_off + win.width, win.row_off + win.height
         (bh, bw), itemsize = src.block_shapes[0], np.dtype(src.dtypes[0]).itemsize
         cols = max(bw, strip_cells // bh // bw * bw)
         rows = max(bh, strip_cells // min(cols, c1 - c0) // bh * bh)
