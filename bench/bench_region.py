@@ -430,12 +430,11 @@ def measure(size: int, args, folder: Path) -> tuple[int, list[dict]]:
                   flush=True)
             continue
         if (i == skip and skip) or (args.lean_disk and i):
-            first = stages[skip if skip else 0][0]
-            t = run_child(["--mirror-upstream", str(config), "--from-stage", first,
-                           *(["--only", name] if args.lean_disk else [])], args.max_rss_mb,
-                          folder / f"mirror_upstream{'_' + name if args.lean_disk else ''}.log")
+            log = folder / f"mirror_upstream{'_' + name if args.lean_disk else ''}.log"
+            t = run_child(["--mirror-upstream", str(config), "--from-stage", stages[skip][0],
+                           *(["--only", name] if args.lean_disk else [])], args.max_rss_mb, log)
             if t["returncode"]:
-                raise SystemExit(f"mirroring the upstream outputs failed; see {folder / 'mirror_upstream.log'}")
+                raise SystemExit(f"mirroring the upstream outputs failed; see {log}")
             if args.lean_disk:
                 print(f"(what {name} reads from stages not run mirrored in {t['wall_process']:.0f} s)", flush=True)
             else:
